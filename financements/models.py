@@ -1,0 +1,285 @@
+"""Money: operators, funds, regional envelopes, aid commitments and payments.
+
+Amounts are written by `financements.services` only, inside transactions.
+"""
+
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, NullIf, Round
+from simple_history.models import HistoricalRecords
+
+from projets.models import MONTANT, Projet
+from territoires.models import Phase, Region
+from territoires.validators import REGEX_SIRET, valider_siret
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(**MONTANT))
+
+
+def _somme(queryset, champ="montant"):
+    """A correlated subquery summing `champ` over `queryset` (0 when empty)."""
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values(cle=Value(1)).annotate(total=Sum(champ)).values("total")[:1],
+            output_field=DecimalField(**MONTANT),
+        ),
+        ZERO,
+    )
+
+
+class Operateur(models.Model):
+    class Type(models.TextChoices):
+        ETAT = "etat", "État"
+        REGION = "region", "Région"
+        OPERATEUR = "operateur", "Opérateur public"
+        UE = "ue", "Union européenne"
+
+    nom = models.CharField("nom", max_length=200, unique=True)
+    sigle = models.CharField("sigle", max_length=50, blank=True)
+    type = models.CharField("type", max_length=10, choices=Type.choices)
+    siret = models.CharField("SIRET", max_length=14, blank=True, validators=[valider_siret])
+
+    class Meta:
+        verbose_name = "opérateur"
+        verbose_name_plural = "opérateurs"
+        ordering = ["nom"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(siret="") | Q(siret__regex=REGEX_SIRET), name="operateur_siret_format"
+            ),
+        ]
+
+    def __str__(self):
+        return self.sigle or self.nom
+
+
+class NatureAide(models.TextChoices):
+    SUBVENTION = "subvention", "Subvention"
+    AVANCE = "avance_remboursable", "Avance remboursable"
+    PRET = "pret", "Prêt"
+    INGENIERIE = "ingenierie", "Ingénierie"
+
+
+class DispositifQuerySet(models.QuerySet):
+    def avec_totaux(self):
+        return self.annotate(
+            montant_alloue=_somme(Enveloppe.objects.filter(dispositif=OuterRef("pk"))),
+            montant_engage=_somme(
+                Aide.objects.engagees().filter(enveloppe__dispositif=OuterRef("pk"))
+            ),
+            montant_verse=_somme(
+                Versement.objects.filter(aide__enveloppe__dispositif=OuterRef("pk"))
+            ),
+        )
+
+
+class Dispositif(models.Model):
+    nom = models.CharField("nom", max_length=200, unique=True)
+    code = models.SlugField("code", max_length=60, unique=True)
+    description = models.TextField("description", blank=True)
+    operateur = models.ForeignKey(
+        Operateur, on_delete=models.PROTECT, related_name="dispositifs", verbose_name="opérateur"
+    )
+    phase = models.ForeignKey(
+        Phase,
+        on_delete=models.PROTECT,
+        related_name="dispositifs",
+        verbose_name="phase",
+        null=True,
+        blank=True,
+    )
+    natures = models.JSONField(
+        "natures d'aide autorisées",
+        default=list,
+        help_text="Parmi : subvention, avance_remboursable, pret, ingenierie.",
+    )
+    montant_national = models.DecimalField("montant national (€)", **MONTANT)
+    date_debut = models.DateField("début")
+    date_fin = models.DateField("fin", null=True, blank=True)
+    id_dispositif_scdl = models.CharField(
+        "identifiant du dispositif d'aide (SCDL)", max_length=100, blank=True
+    )
+    notification_ue = models.BooleanField("aide notifiée à la Commission européenne", default=False)
+
+    objects = DispositifQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "dispositif"
+        verbose_name_plural = "dispositifs"
+        ordering = ["-date_debut", "nom"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(montant_national__gte=0), name="dispositif_montant_positif"
+            ),
+        ]
+
+    def __str__(self):
+        return self.nom
+
+    def get_natures_display(self) -> str:
+        libelles = dict(NatureAide.choices)
+        return ", ".join(libelles.get(n, n) for n in self.natures)
+
+
+class EnveloppeQuerySet(models.QuerySet):
+    def visibles_par(self, user):
+        from territoires.perimetre import regions_visibles
+
+        return self.filter(region__in=regions_visibles(user))
+
+    def avec_consommation(self):
+        """Amount, proposed, engaged, under convention, paid, available, rate."""
+        aides = Aide.objects.filter(enveloppe=OuterRef("pk"))
+        qs = self.annotate(
+            montant_propose=_somme(aides.filter(statut=Aide.Statut.PROPOSEE)),
+            montant_engage=_somme(aides.filter(statut__in=Aide.STATUTS_ENGAGES)),
+            montant_conventionne=_somme(
+                aides.filter(statut__in=[Aide.Statut.CONVENTIONNEE, Aide.Statut.SOLDEE])
+            ),
+            montant_verse=_somme(Versement.objects.filter(aide__enveloppe=OuterRef("pk"))),
+        )
+        return qs.annotate(
+            montant_disponible=ExpressionWrapper(
+                F("montant") - F("montant_engage"), output_field=DecimalField(**MONTANT)
+            ),
+            taux_consommation=Round(
+                ExpressionWrapper(
+                    F("montant_engage") * Value(Decimal("100")) / NullIf(F("montant"), ZERO),
+                    output_field=DecimalField(max_digits=7, decimal_places=2),
+                ),
+                1,
+            ),
+        )
+
+
+class Enveloppe(models.Model):
+    dispositif = models.ForeignKey(
+        Dispositif, on_delete=models.PROTECT, related_name="enveloppes", verbose_name="dispositif"
+    )
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="enveloppes", verbose_name="région"
+    )
+    annee = models.PositiveSmallIntegerField("année")
+    montant = models.DecimalField("montant (€)", **MONTANT)
+    modifie_le = models.DateTimeField("modifié le", auto_now=True)
+
+    objects = EnveloppeQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "enveloppe régionale"
+        verbose_name_plural = "enveloppes régionales"
+        ordering = ["-annee", "region__nom", "dispositif__nom"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dispositif", "region", "annee"],
+                name="enveloppe_unique",
+                violation_error_message="Une enveloppe existe déjà pour ce dispositif, "
+                "cette région et cette année.",
+            ),
+            models.CheckConstraint(condition=Q(montant__gte=0), name="enveloppe_montant_positif"),
+            models.CheckConstraint(
+                condition=Q(annee__gte=2018, annee__lte=2100), name="enveloppe_annee_plausible"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.dispositif} — {self.region} {self.annee}"
+
+
+class AideQuerySet(models.QuerySet):
+    def visibles_par(self, user):
+        return self.filter(projet__in=Projet.objects.visibles_par(user))
+
+    def engagees(self):
+        return self.filter(statut__in=Aide.STATUTS_ENGAGES)
+
+    def actives(self):
+        return self.exclude(statut=Aide.Statut.ANNULEE)
+
+    def avec_verse(self):
+        return self.annotate(montant_verse=_somme(Versement.objects.filter(aide=OuterRef("pk"))))
+
+
+class Aide(models.Model):
+    class Statut(models.TextChoices):
+        PROPOSEE = "proposee", "Proposée"
+        ENGAGEE = "engagee", "Engagée"
+        CONVENTIONNEE = "conventionnee", "Conventionnée"
+        SOLDEE = "soldee", "Soldée"
+        ANNULEE = "annulee", "Annulée"
+
+    STATUTS_ENGAGES = ("engagee", "conventionnee", "soldee")
+
+    enveloppe = models.ForeignKey(
+        Enveloppe, on_delete=models.PROTECT, related_name="aides", verbose_name="enveloppe"
+    )
+    projet = models.ForeignKey(
+        Projet, on_delete=models.PROTECT, related_name="aides", verbose_name="dossier"
+    )
+    montant = models.DecimalField("montant (€)", **MONTANT)
+    nature = models.CharField("nature", max_length=20, choices=NatureAide.choices)
+    statut = models.CharField(
+        "statut",
+        max_length=15,
+        choices=Statut.choices,
+        default=Statut.PROPOSEE,
+        editable=False,
+        db_index=True,
+    )
+    reference_decision = models.CharField("référence de la décision", max_length=100, blank=True)
+    date_decision = models.DateField("date de la décision", null=True, blank=True)
+    date_convention = models.DateField("date de la convention", null=True, blank=True)
+    motif_annulation = models.TextField("motif d'annulation", blank=True)
+    cree_le = models.DateTimeField("créée le", auto_now_add=True)
+    modifie_le = models.DateTimeField("modifiée le", auto_now=True, db_index=True)
+
+    objects = AideQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "aide"
+        verbose_name_plural = "aides"
+        ordering = ["-cree_le"]
+        constraints = [
+            models.CheckConstraint(condition=Q(montant__gt=0), name="aide_montant_positif"),
+            models.CheckConstraint(
+                condition=Q(
+                    statut__in=["proposee", "engagee", "conventionnee", "soldee", "annulee"]
+                ),
+                name="aide_statut_valide",
+            ),
+            models.CheckConstraint(
+                condition=~Q(statut__in=["conventionnee", "soldee"])
+                | Q(date_convention__isnull=False),
+                name="aide_conventionnee_datee",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.montant} € — {self.projet.reference} ({self.get_statut_display()})"
+
+
+class Versement(models.Model):
+    aide = models.ForeignKey(
+        Aide, on_delete=models.PROTECT, related_name="versements", verbose_name="aide"
+    )
+    montant = models.DecimalField("montant (€)", **MONTANT)
+    date = models.DateField("date")
+    reference = models.CharField("référence", max_length=100, blank=True)
+    cree_le = models.DateTimeField("enregistré le", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "versement"
+        verbose_name_plural = "versements"
+        ordering = ["date", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(montant__gt=0), name="versement_montant_positif"),
+        ]
+
+    def __str__(self):
+        return f"{self.montant} € le {self.date:%d/%m/%Y}"

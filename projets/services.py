@@ -1,0 +1,433 @@
+"""State changes on project dossiers. The only module that writes `Projet.statut`.
+
+Every function is keyword-only, validates, and writes inside a transaction;
+e-mails leave only once the transaction is committed.
+"""
+
+from dataclasses import dataclass
+from enum import Enum
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from territoires.models import Habilitation, Territoire
+from territoires.perimetre import est_porteur, habilitation_de, peut_instruire
+
+from . import notifications
+from .fichiers import verifier_piece_jointe
+from .models import (
+    STATUTS_FINAUX,
+    STATUTS_MODIFIABLES_PORTEUR,
+    CompteurReference,
+    Message,
+    PieceJointe,
+    Projet,
+    Statut,
+    TransitionProjet,
+)
+
+
+class TransitionRefusee(ValidationError):
+    """An illegal or unauthorised transition; the message is for the user (French)."""
+
+
+class Acteur(Enum):
+    PORTEUR = "porteur"
+    AGENT = "agent"
+
+
+@dataclass(frozen=True)
+class Transition:
+    nom: str
+    libelle: str
+    sources: frozenset
+    cible: str
+    acteur: Acteur
+    commentaire_obligatoire: bool = False
+
+
+_NON_FINAUX = frozenset(set(Statut) - STATUTS_FINAUX)
+
+TRANSITIONS = {
+    t.nom: t
+    for t in [
+        Transition(
+            "deposer",
+            "Déposer le dossier",
+            frozenset({Statut.BROUILLON}),
+            Statut.DEPOSE,
+            Acteur.PORTEUR,
+        ),
+        Transition(
+            "repondre",
+            "Renvoyer le dossier complété",
+            frozenset({Statut.A_COMPLETER}),
+            Statut.DEPOSE,
+            Acteur.PORTEUR,
+        ),
+        Transition(
+            "abandonner",
+            "Abandonner le projet",
+            _NON_FINAUX,
+            Statut.ABANDONNE,
+            Acteur.PORTEUR,
+            commentaire_obligatoire=True,
+        ),
+        Transition(
+            "instruire",
+            "Prendre en instruction",
+            frozenset({Statut.DEPOSE}),
+            Statut.EN_INSTRUCTION,
+            Acteur.AGENT,
+        ),
+        Transition(
+            "demander_complements",
+            "Demander des compléments",
+            frozenset({Statut.EN_INSTRUCTION}),
+            Statut.A_COMPLETER,
+            Acteur.AGENT,
+            commentaire_obligatoire=True,
+        ),
+        Transition(
+            "retenir",
+            "Retenir",
+            frozenset({Statut.EN_INSTRUCTION}),
+            Statut.RETENU,
+            Acteur.AGENT,
+            commentaire_obligatoire=True,
+        ),
+        Transition(
+            "refuser",
+            "Refuser",
+            frozenset({Statut.EN_INSTRUCTION}),
+            Statut.REFUSE,
+            Acteur.AGENT,
+            commentaire_obligatoire=True,
+        ),
+        Transition(
+            "classer_sans_suite",
+            "Classer sans suite",
+            frozenset({Statut.EN_INSTRUCTION}),
+            Statut.SANS_SUITE,
+            Acteur.AGENT,
+            commentaire_obligatoire=True,
+        ),
+        Transition(
+            "demarrer",
+            "Déclarer le projet démarré",
+            frozenset({Statut.RETENU}),
+            Statut.EN_COURS,
+            Acteur.AGENT,
+        ),
+        Transition(
+            "achever",
+            "Déclarer le projet réalisé",
+            frozenset({Statut.EN_COURS}),
+            Statut.REALISE,
+            Acteur.AGENT,
+        ),
+    ]
+}
+
+STATUTS_DECISION = frozenset({Statut.RETENU, Statut.REFUSE, Statut.SANS_SUITE})
+
+CHAMPS_REQUIS_DEPOT = {
+    "titre": "l'intitulé du projet",
+    "description": "la description",
+    "porteur_raison_sociale": "la raison sociale du porteur",
+    "porteur_siret": "le SIRET du porteur",
+    "porteur_taille": "la taille de l'entreprise",
+    "commune": "la commune d'implantation",
+    "nature": "la nature du projet",
+    "montant_investissement": "le montant d'investissement",
+    "aide_demandee": "l'aide demandée",
+    "emplois_crees": "les emplois créés",
+    "emplois_maintenus": "les emplois maintenus",
+    "date_debut_prevue": "la date de début prévue",
+}
+
+
+def _est_porteur_du_territoire(user, territoire) -> bool:
+    hab = habilitation_de(user)
+    return bool(
+        hab
+        and hab.role == Habilitation.Role.PORTEUR
+        and hab.territoires.filter(pk=territoire.pk).exists()
+    )
+
+
+def _agent_du_perimetre(user, territoire) -> bool:
+    return peut_instruire(user) and (
+        Territoire.objects.visibles_par(user).filter(pk=territoire.pk).exists()
+    )
+
+
+def peut_declencher(user, projet: Projet, transition: Transition) -> bool:
+    if transition.acteur is Acteur.PORTEUR:
+        return _est_porteur_du_territoire(user, projet.territoire)
+    return _agent_du_perimetre(user, projet.territoire)
+
+
+def transitions_possibles(*, user, projet: Projet) -> list[Transition]:
+    """The transitions `user` may fire now on `projet` (for buttons and menus)."""
+    return [
+        t
+        for t in TRANSITIONS.values()
+        if projet.statut in t.sources and peut_declencher(user, projet, t)
+    ]
+
+
+def champs_manquants(projet: Projet) -> list[str]:
+    manquants = [
+        libelle
+        for champ, libelle in CHAMPS_REQUIS_DEPOT.items()
+        if getattr(projet, champ) in (None, "")
+    ]
+    if not projet.axes.exists():
+        manquants.append("au moins un axe prioritaire")
+    if not projet.pieces_jointes.exists():
+        manquants.append("au moins une pièce jointe")
+    return manquants
+
+
+def projet_transitionner(*, projet: Projet, transition: str, user, commentaire: str = "") -> Projet:
+    """Fire `transition` on `projet` as `user`; the one way a status changes."""
+    regle = TRANSITIONS.get(transition)
+    if regle is None:
+        raise TransitionRefusee(f"Action inconnue : « {transition} ».", code="inconnue")
+    commentaire = (commentaire or "").strip()
+    with transaction.atomic():
+        verrouille = (
+            Projet.objects.select_for_update(of=("self",))
+            .select_related("territoire")
+            .get(pk=projet.pk)
+        )
+        if not peut_declencher(user, verrouille, regle):
+            raise TransitionRefusee(
+                f"Vous n'êtes pas habilité à « {regle.libelle.lower()} » pour ce dossier.",
+                code="non_autorise",
+            )
+        if verrouille.statut not in regle.sources:
+            raise TransitionRefusee(
+                f"Impossible de « {regle.libelle.lower()} » : le dossier est "
+                f"« {verrouille.get_statut_display().lower()} ».",
+                code="etat",
+            )
+        if regle.commentaire_obligatoire and not commentaire:
+            raise TransitionRefusee(
+                "Un motif ou un message est obligatoire pour cette action.", code="commentaire"
+            )
+        if regle.nom == "deposer":
+            manquants = champs_manquants(verrouille)
+            if manquants:
+                raise TransitionRefusee(
+                    "Le dossier ne peut pas être déposé ; il manque : "
+                    + ", ".join(manquants)
+                    + ".",
+                    code="incomplet",
+                )
+        maintenant = timezone.now()
+        champs = {"statut": regle.cible, "modifie_le": maintenant}
+        if regle.cible == Statut.DEPOSE and verrouille.depose_le is None:
+            champs["depose_le"] = maintenant
+        if regle.cible in STATUTS_DECISION:
+            champs["decide_le"] = maintenant
+        if regle.nom == "instruire" and verrouille.instructeur_id is None:
+            champs["instructeur"] = user
+        # Compare-and-set: a concurrent transition that got there first makes this one fail.
+        modifies = Projet.objects.filter(pk=verrouille.pk, statut=verrouille.statut).update(
+            **champs
+        )
+        if modifies != 1:
+            raise TransitionRefusee(
+                "Le dossier vient d'être modifié par quelqu'un d'autre ; rechargez la page.",
+                code="concurrent",
+            )
+        TransitionProjet.objects.create(
+            projet=verrouille,
+            statut_avant=verrouille.statut,
+            statut_apres=regle.cible,
+            auteur=user,
+            commentaire=commentaire,
+        )
+        if regle.nom == "demander_complements" or (commentaire and regle.nom == "repondre"):
+            Message.objects.create(
+                projet=verrouille,
+                auteur=user,
+                texte=commentaire,
+                demande_complements=regle.nom == "demander_complements",
+            )
+        verrouille.refresh_from_db()
+        _historiser(verrouille, user, f"Statut : {regle.libelle}")
+        transaction.on_commit(
+            lambda: notifications.statut_change(projet=verrouille, transition=regle)
+        )
+    projet.refresh_from_db()
+    return projet
+
+
+def _historiser(projet: Projet, user, raison: str) -> None:
+    """Record the current state in the dossier's history (a queryset update bypasses save())."""
+    Projet.history.bulk_history_create(
+        [projet], update=True, default_user=user, default_change_reason=raison
+    )
+
+
+def _prochaine_reference(region_code: str, annee: int) -> str:
+    """Next reference for a région and year; callers hold a transaction."""
+    for _ in range(3):
+        modifies = CompteurReference.objects.filter(region_id=region_code, annee=annee).update(
+            dernier=F("dernier") + 1
+        )
+        if modifies:
+            break
+        try:
+            with transaction.atomic():
+                CompteurReference.objects.create(region_id=region_code, annee=annee, dernier=1)
+            break
+        except IntegrityError:
+            continue  # created concurrently: increment it
+    numero = CompteurReference.objects.get(region_id=region_code, annee=annee).dernier
+    return f"TI-{region_code}-{annee}-{numero:05d}"
+
+
+CHAMPS_MODIFIABLES = (
+    "titre",
+    "description",
+    "nature",
+    "porteur_raison_sociale",
+    "porteur_siret",
+    "porteur_taille",
+    "contact_nom",
+    "contact_email",
+    "contact_telephone",
+    "commune",
+    "montant_investissement",
+    "aide_demandee",
+    "emplois_crees",
+    "emplois_maintenus",
+    "co2_evite",
+    "zone_qpv",
+    "zone_zrr",
+    "zone_afr",
+    "zone_acv",
+    "date_debut_prevue",
+    "date_fin_prevue",
+)
+
+
+def _verifier_axes(projet: Projet, axes) -> None:
+    hors_phase = [axe for axe in axes if axe.phase_id != projet.phase_id]
+    if hors_phase:
+        raise ValidationError(
+            {"axes": f"Les axes choisis doivent appartenir à la phase du dossier ({projet.phase})."}
+        )
+
+
+def _verifier_commune(projet: Projet) -> None:
+    if projet.commune_id is None:
+        return
+    composition = projet.territoire.compositions.filter(phase=projet.phase)
+    if composition.exists() and not composition.filter(epci=projet.commune.epci_id).exists():
+        raise ValidationError(
+            {
+                "commune": "Cette commune n'appartient pas au territoire "
+                f"« {projet.territoire} » pour la phase {projet.phase}."
+            }
+        )
+
+
+def projet_creer(*, user, territoire: Territoire, phase, axes=(), **donnees) -> Projet:
+    """Create a draft dossier for `territoire` with a fresh reference."""
+    if not (_est_porteur_du_territoire(user, territoire) or _agent_du_perimetre(user, territoire)):
+        raise PermissionDenied("Vous ne pouvez pas créer de dossier pour ce territoire.")
+    inconnus = set(donnees) - set(CHAMPS_MODIFIABLES)
+    if inconnus:
+        raise ValueError(f"Champs non modifiables : {sorted(inconnus)}")
+    with transaction.atomic():
+        projet = Projet(territoire=territoire, phase=phase, deposant=user, **donnees)
+        projet.full_clean(exclude=["reference"])
+        _verifier_commune(projet)
+        _verifier_axes(projet, axes)
+        region = (
+            projet.commune.departement.region_id
+            if projet.commune_id
+            else (territoire.region_pilote_id)
+        )
+        projet.reference = _prochaine_reference(region, timezone.localdate().year)
+        projet._history_user = user
+        projet.save()
+        projet.axes.set(axes)
+    return projet
+
+
+def projet_modifier(*, projet: Projet, user, axes=None, **donnees) -> Projet:
+    """Edit a dossier's fields: the lead in draft / complements, an officer of the perimeter
+    while it is not decided."""
+    inconnus = set(donnees) - set(CHAMPS_MODIFIABLES)
+    if inconnus:
+        raise ValueError(f"Champs non modifiables : {sorted(inconnus)}")
+    with transaction.atomic():
+        projet = Projet.objects.select_for_update(of=("self",)).get(pk=projet.pk)
+        if _est_porteur_du_territoire(user, projet.territoire):
+            if projet.statut not in STATUTS_MODIFIABLES_PORTEUR:
+                raise PermissionDenied(
+                    "Ce dossier n'est plus modifiable : il est "
+                    f"« {projet.libelle_statut_porteur.lower()} »."
+                )
+        elif not _agent_du_perimetre(user, projet.territoire) or projet.est_final:
+            raise PermissionDenied("Vous ne pouvez pas modifier ce dossier.")
+        for champ, valeur in donnees.items():
+            setattr(projet, champ, valeur)
+        projet.full_clean()
+        _verifier_commune(projet)
+        if axes is not None:
+            _verifier_axes(projet, axes)
+        projet._history_user = user
+        projet.save()
+        if axes is not None:
+            projet.axes.set(axes)
+    return projet
+
+
+def _verifier_acces_porteur_ou_agent(user, projet: Projet) -> None:
+    if not (
+        _est_porteur_du_territoire(user, projet.territoire)
+        or _agent_du_perimetre(user, projet.territoire)
+    ):
+        raise PermissionDenied("Vous n'avez pas accès à ce dossier.")
+
+
+def piece_jointe_ajouter(*, projet: Projet, user, fichier, type: str) -> PieceJointe:
+    """Attach a file after checking its content, size and the dossier's state."""
+    _verifier_acces_porteur_ou_agent(user, projet)
+    if est_porteur(user) and projet.statut not in STATUTS_MODIFIABLES_PORTEUR:
+        raise PermissionDenied("On ne peut plus ajouter de pièce à ce dossier.")
+    type_mime = verifier_piece_jointe(fichier)
+    piece = PieceJointe(
+        projet=projet,
+        type=type,
+        nom_original=(fichier.name or "fichier")[:200],
+        type_mime=type_mime,
+        taille=fichier.size,
+        depose_par=user,
+    )
+    piece.full_clean(exclude=["fichier"])
+    with transaction.atomic():
+        fichier.seek(0)
+        piece.fichier.save("piece", fichier, save=False)
+        piece.save()
+    return piece
+
+
+def message_envoyer(*, projet: Projet, user, texte: str) -> Message:
+    _verifier_acces_porteur_ou_agent(user, projet)
+    texte = (texte or "").strip()
+    if not texte:
+        raise ValidationError({"texte": "Le message est vide."})
+    with transaction.atomic():
+        message = Message.objects.create(projet=projet, auteur=user, texte=texte)
+        transaction.on_commit(lambda: notifications.message_recu(message=message))
+    return message

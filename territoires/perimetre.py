@@ -1,0 +1,70 @@
+"""Questions about a user's perimeter, answered in one place.
+
+Every door (admin, portal, API) asks these functions or the `visibles_par`
+queryset methods built on `Territoire.objects.visibles_par`.
+"""
+
+from .models import Habilitation, Region, Territoire
+
+
+def habilitation_de(user) -> Habilitation | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    try:
+        return user.habilitation
+    except Habilitation.DoesNotExist:
+        return None
+
+
+def est_national(user) -> bool:
+    if user is not None and user.is_authenticated and user.is_superuser:
+        return True
+    hab = habilitation_de(user)
+    return bool(hab and hab.role == Habilitation.Role.AGENT and hab.est_national)
+
+
+def est_agent(user) -> bool:
+    """May use the back-office: officers only, never leads or partners."""
+    if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
+        return True
+    hab = habilitation_de(user)
+    return bool(hab and hab.role == Habilitation.Role.AGENT)
+
+
+def est_porteur(user) -> bool:
+    hab = habilitation_de(user)
+    return bool(hab and hab.role == Habilitation.Role.PORTEUR)
+
+
+def niveau(user) -> int:
+    if user is not None and user.is_authenticated and user.is_active and user.is_superuser:
+        return Habilitation.Niveau.ADMINISTRATEUR
+    hab = habilitation_de(user)
+    return hab.niveau if hab else 0
+
+
+def peut_instruire(user) -> bool:
+    """An officer of instructor level or above (the perimeter is checked apart)."""
+    return est_agent(user) and niveau(user) >= Habilitation.Niveau.INSTRUCTEUR
+
+
+def peut_administrer(user) -> bool:
+    return est_agent(user) and niveau(user) >= Habilitation.Niveau.ADMINISTRATEUR
+
+
+def voit_territoire(user, territoire) -> bool:
+    return Territoire.objects.visibles_par(user).filter(pk=territoire.pk).exists()
+
+
+def regions_visibles(user):
+    """Régions whose envelopes and figures the user may see."""
+    if est_national(user):
+        return Region.objects.all()
+    hab = habilitation_de(user)
+    if hab is None:
+        return Region.objects.none()
+    if hab.echelon == Habilitation.Echelon.REGION:
+        return hab.regions.all()
+    if hab.echelon == Habilitation.Echelon.DEPARTEMENT:
+        return Region.objects.filter(departements__in=hab.departements.all()).distinct()
+    return Region.objects.filter(territoires_pilotes__in=hab.territoires.all()).distinct()
