@@ -253,6 +253,9 @@ class CompteurReference(models.Model):
             models.UniqueConstraint(fields=["region", "annee"], name="compteur_unique"),
         ]
 
+    def __str__(self):
+        return f"TI-{self.region_id}-{self.annee} : {self.dernier}"
+
 
 class TransitionProjet(models.Model):
     projet = models.ForeignKey(
