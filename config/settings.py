@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "territoires",
     "projets",
     "financements",
+    "portail",
+    "api",
 ]
 
 MIDDLEWARE = [
