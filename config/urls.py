@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.views import sante
+
 urlpatterns = [
+    path("sante/", sante, name="sante"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("", include("portail.urls")),
