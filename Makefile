@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test donnees demo lint navigateur bench clean
+.PHONY: run serve test donnees demo lint navigateur bench clean
 
 $(VENV)/.installe: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis.")'
@@ -29,6 +29,16 @@ demo: donnees
 run: demo
 	@$(MANAGE) accueil_demo --url http://$(HOST):$(PORT)
 	$(MANAGE) runserver $(HOST):$(PORT)
+
+## Production mode: gunicorn, whitenoise (hashed, compressed static files), DEBUG off.
+## Needs SECRET_KEY and DATABASE_URL (PostgreSQL). SECURE_SSL_REDIRECT=false only behind no proxy.
+WORKERS ?= 3
+serve: $(VENV)/.installe
+	@test -n "$$SECRET_KEY" || { echo "SECRET_KEY est obligatoire pour make serve."; exit 1; }
+	DEBUG=false $(MANAGE) collectstatic --noinput -v0
+	DEBUG=false $(MANAGE) migrate --noinput
+	DEBUG=false $(VENV)/bin/gunicorn config.wsgi --workers $(WORKERS) --bind $(HOST):$(PORT) \
+	  --access-logfile - --graceful-timeout 20 --timeout 60
 
 ## Debian's Chromium for the browser tests (installed once, never downloaded by Playwright).
 navigateur:
