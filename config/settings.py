@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "config.routeurs.LectureReplicaMiddleware",
     "config.middleware.BaseIndisponibleMiddleware",
 ]
 
@@ -129,6 +130,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 
+if env_str("DATABASE_REPLICA_URL"):
+    # A read replica for API reads (see config/routeurs.py and docs/deploiement.md).
+    DATABASES["replica"] = dj_database_url.parse(
+        env_str("DATABASE_REPLICA_URL"),
+        conn_max_age=env_int("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.routeurs.ReplicaRouter"]
+
+# Cache, sessions and API throttling counters: Redis when REDIS_URL is set (shared by
+# every app server), else memory local to each process (fine for one server).
+if env_str("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("REDIS_URL"),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -161,6 +185,22 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # Attachments are never served as static files: see projets.views.
 MEDIA_URL = "/media-non-publie/"
+
+if env_str("S3_BUCKET"):
+    # Attachments on S3-compatible object storage (private, signed URLs never exposed:
+    # downloads still go through the perimeter-checking views).
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("S3_BUCKET"),
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID"),
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY"),
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
 
 LOGIN_URL = "connexion"
 LOGIN_REDIRECT_URL = "mes_dossiers"

@@ -1,0 +1,88 @@
+"""Scale-out wiring: read replica routing, Redis cache, S3 storage configuration."""
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+from django.test import RequestFactory
+
+from config.routeurs import LectureReplicaMiddleware, ReplicaRouter
+from territoires.models import Region
+
+
+def _reglage(code: str, **env) -> str:
+    environnement = dict(os.environ, **env)
+    resultat = subprocess.run(
+        [sys.executable, "-c", f"import config.settings as s; print({code})"],
+        env=environnement,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return resultat.stdout.strip()
+
+
+def test_lectures_api_vers_la_replique(monkeypatch):
+    from types import SimpleNamespace
+
+    from config import routeurs
+
+    monkeypatch.setattr(
+        routeurs, "settings", SimpleNamespace(DATABASES={"default": {}, "replica": {}})
+    )
+    routeur = ReplicaRouter()
+    middleware = LectureReplicaMiddleware(lambda request: routeur.db_for_read(Region))
+    assert middleware(RequestFactory().get("/api/v1/regions/")) == "replica"
+    assert middleware(RequestFactory().post("/api/v1/regions/")) == "default"
+    assert middleware(RequestFactory().get("/admin/")) == "default"
+    assert routeur.db_for_read(Region) == "default"  # outside any request
+    assert routeur.db_for_write(Region) == "default"
+    assert routeur.allow_migrate("replica", "territoires") is False
+
+
+def test_sans_replique_tout_va_au_primaire():
+    routeur = ReplicaRouter()
+    middleware = LectureReplicaMiddleware(lambda r: routeur.db_for_read(Region))
+    assert middleware(RequestFactory().get("/api/v1/regions/")) == "default"
+
+
+def test_replique_configuree_par_l_environnement():
+    assert (
+        _reglage(
+            "sorted(s.DATABASES)",
+            DATABASE_REPLICA_URL="postgres://lecteur@127.0.0.1:5432/replique",
+        )
+        == "['default', 'replica']"
+    )
+
+
+def test_redis_et_s3_configures_par_l_environnement():
+    assert "RedisCache" in _reglage(
+        "s.CACHES['default']['BACKEND']", REDIS_URL="redis://127.0.0.1:6379/1"
+    )
+    assert _reglage("s.STORAGES['default']['BACKEND']", S3_BUCKET="pieces") == (
+        "storages.backends.s3.S3Storage"
+    )
+    assert _reglage("s.STORAGES['default']['BACKEND']") == (
+        "django.core.files.storage.FileSystemStorage"
+    )
+
+
+def _redis_disponible() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _redis_disponible(), reason="Redis absent sur 127.0.0.1:6379")
+def test_cache_redis_aller_retour():
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = RedisCache("redis://127.0.0.1:6379/15", {})
+    cache.set("ti-test", {"ok": 1}, 10)
+    assert cache.get("ti-test") == {"ok": 1}
+    cache.delete("ti-test")
