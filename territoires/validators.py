@@ -8,7 +8,7 @@ from stdnum.fr import siret as stdnum_siret
 
 # Regular expressions shared by validators and database check constraints.
 REGEX_CODE_REGION = r"^[0-9]{2}$"
-REGEX_CODE_DEPARTEMENT = r"^(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])$"
+REGEX_CODE_DEPARTEMENT = r"^(0[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5]|2A|2B|97[1-46])$"
 REGEX_CODE_COMMUNE = r"^([0-9]{2}|2A|2B)[0-9]{3}$"
 REGEX_SIREN = r"^[0-9]{9}$"
 REGEX_SIRET = r"^[0-9]{14}$"
@@ -18,7 +18,8 @@ valider_code_region = RegexValidator(
 )
 valider_code_departement = RegexValidator(
     REGEX_CODE_DEPARTEMENT,
-    "Code de département invalide : attendu « 01 » à « 95 », « 2A », « 2B » ou « 971 » à « 976 ».",
+    "Code de département invalide : attendu « 01 » à « 95 » (sauf « 20 »), « 2A », « 2B », "
+    "« 971 » à « 974 » ou « 976 ».",
 )
 valider_code_commune = RegexValidator(
     REGEX_CODE_COMMUNE,
