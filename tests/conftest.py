@@ -16,8 +16,10 @@ from . import factories as f
 
 
 @pytest.fixture(autouse=True)
-def _media_tmp(settings, tmp_path):
+def _reglages_de_test(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Password hashing is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
