@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce, NullIf, Round
 from simple_history.models import HistoricalRecords
 
 from projets.models import MONTANT, Projet
-from territoires.models import Phase, Region
+from territoires.models import Phase, Region, Territoire
 from territoires.validators import REGEX_SIRET, valider_siret
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(**MONTANT))
@@ -283,3 +283,54 @@ class Versement(models.Model):
 
     def __str__(self):
         return f"{self.montant} € le {self.date:%d/%m/%Y}"
+
+
+def projets_avec_financements(queryset=None):
+    """Dossiers annotated with total aid (active), engaged aid, paid, and leverage
+    (investment ÷ engaged public aid)."""
+    queryset = Projet.objects.all() if queryset is None else queryset
+    aides = Aide.objects.filter(projet=OuterRef("pk"))
+    qs = queryset.annotate(
+        aide_totale=_somme(aides.actives()),
+        aide_engagee=_somme(aides.engagees()),
+        aide_versee=_somme(Versement.objects.filter(aide__projet=OuterRef("pk"))),
+    )
+    return qs.annotate(
+        effet_levier=Round(
+            ExpressionWrapper(
+                F("montant_investissement") / NullIf(F("aide_engagee"), ZERO),
+                output_field=DecimalField(max_digits=12, decimal_places=2),
+            ),
+            2,
+        )
+    )
+
+
+def _totaux_par(cle_enveloppe: str, modele_queryset):
+    """Envelope amount, engaged and paid rolled up per `cle_enveloppe` (a région-like key)."""
+    return modele_queryset.annotate(
+        montant_enveloppes=_somme(Enveloppe.objects.filter(**{cle_enveloppe: OuterRef("pk")})),
+        montant_engage=_somme(
+            Aide.objects.engagees().filter(**{f"enveloppe__{cle_enveloppe}": OuterRef("pk")})
+        ),
+        montant_verse=_somme(
+            Versement.objects.filter(**{f"aide__enveloppe__{cle_enveloppe}": OuterRef("pk")})
+        ),
+    )
+
+
+def regions_avec_totaux(queryset=None):
+    return _totaux_par("region", Region.objects.all() if queryset is None else queryset)
+
+
+def territoires_avec_totaux(queryset=None):
+    """Aid engaged and paid on each territory's dossiers."""
+    queryset = Territoire.objects.all() if queryset is None else queryset
+    return queryset.annotate(
+        montant_engage=_somme(Aide.objects.engagees().filter(projet__territoire=OuterRef("pk"))),
+        montant_verse=_somme(Versement.objects.filter(aide__projet__territoire=OuterRef("pk"))),
+        investissement_retenu=_somme(
+            Projet.objects.publics().filter(territoire=OuterRef("pk")),
+            "montant_investissement",
+        ),
+    )

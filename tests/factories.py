@@ -142,7 +142,7 @@ class ProjetFactory(factory.django.DjangoModelFactory):
         model = Projet
         skip_postgeneration_save = True
 
-    reference = factory.Sequence(lambda n: f"TI-84-2026-{n + 1:05d}")
+    reference = factory.Sequence(lambda n: f"TI-84-1999-{n + 1:05d}")  # never generated
     titre = factory.Sequence(lambda n: f"Extension de l'usine {n}")
     description = "Extension de la ligne de production."
     territoire = factory.SubFactory(TerritoireFactory)
@@ -164,6 +164,28 @@ class ProjetFactory(factory.django.DjangoModelFactory):
     emplois_maintenus = 50
     date_debut_prevue = date(2026, 1, 1)
     deposant = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def complet(self, create, extracted, **kwargs):
+        """One axe of its phase and one PDF attachment, so that it can be submitted."""
+        if not create or extracted is False:
+            return
+        from django.core.files.base import ContentFile
+
+        from projets.models import PieceJointe
+        from territoires.demo import PDF_MINIMAL
+
+        self.axes.add(self.phase.axes.first() or AxeFactory(phase=self.phase))
+        piece = PieceJointe(
+            projet=self,
+            type="devis",
+            nom_original="devis.pdf",
+            type_mime="application/pdf",
+            taille=len(PDF_MINIMAL),
+            depose_par=self.deposant,
+        )
+        piece.fichier.save("piece", ContentFile(PDF_MINIMAL), save=False)
+        piece.save()
 
 
 class OperateurFactory(factory.django.DjangoModelFactory):
