@@ -3,6 +3,7 @@
 Amounts are written by `financements.services` only, inside transactions.
 """
 
+import uuid
 from decimal import Decimal
 
 from django.db import models
@@ -213,6 +214,7 @@ class Aide(models.Model):
 
     STATUTS_ENGAGES = ("engagee", "conventionnee", "soldee")
 
+    uuid = models.UUIDField("identifiant public", default=uuid.uuid4, unique=True, editable=False)
     enveloppe = models.ForeignKey(
         Enveloppe, on_delete=models.PROTECT, related_name="aides", verbose_name="enveloppe"
     )
@@ -263,6 +265,7 @@ class Aide(models.Model):
 
 
 class Versement(models.Model):
+    uuid = models.UUIDField("identifiant public", default=uuid.uuid4, unique=True, editable=False)
     aide = models.ForeignKey(
         Aide, on_delete=models.PROTECT, related_name="versements", verbose_name="aide"
     )
