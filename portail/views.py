@@ -1,5 +1,598 @@
-from django.shortcuts import render
+"""Public portal (programme, territories) and the territory leads' space (dossiers).
+
+Views stay thin: they read through queryset methods, validate with forms and
+write through `projets.services` only.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from financements.models import projets_avec_financements, territoires_avec_totaux
+from projets import services
+from projets.models import PieceJointe, Projet, Statut
+from territoires.models import Commune, CompositionTerritoire, Territoire
+from territoires.perimetre import est_agent, est_porteur, habilitation_de
+
+from . import chiffres
+from .forms import (
+    SECTIONS,
+    AbandonForm,
+    FiltreTerritoiresForm,
+    MessageForm,
+    NouveauDossierForm,
+    PieceJointeForm,
+    RenvoiForm,
+)
+
+TERRITOIRES_PAR_PAGE = 20
+
+# What the lead has to do next, by status.
+ETAPE_SUIVANTE = {
+    Statut.BROUILLON: "Compléter puis déposer le dossier",
+    Statut.DEPOSE: "Attendre la prise en charge par l'instructeur",
+    Statut.EN_INSTRUCTION: "Attendre la décision ; répondre aux messages éventuels",
+    Statut.A_COMPLETER: "Apporter les compléments demandés puis renvoyer le dossier",
+    Statut.RETENU: "Préparer le démarrage du projet",
+    Statut.EN_COURS: "Suivre la réalisation du projet",
+}
+
+BADGE_STATUT = {
+    Statut.BROUILLON: "new",
+    Statut.A_COMPLETER: "warning",
+    Statut.RETENU: "success",
+    Statut.EN_COURS: "success",
+    Statut.REALISE: "success",
+    Statut.REFUSE: "error",
+    Statut.DEPOSE: "info",
+    Statut.EN_INSTRUCTION: "info",
+}
+
+
+def fil_ariane(actuel: str, *liens: tuple[str, str]) -> dict:
+    return {"links": [{"url": url, "title": titre} for url, titre in liens], "current": actuel}
+
+
+# ---------------------------------------------------------------------------
+# Public pages
 
 
 def accueil(request):
-    return render(request, "portail/accueil.html")
+    phase = chiffres.phase_en_cours()
+    regions = chiffres.par_region()
+    axes = chiffres.par_axe(phase)
+    graphique_regions = {
+        "libelles": [r["territoire__region_pilote__nom"] for r in regions],
+        "dossiers": [r["dossiers"] for r in regions],
+        "investissement_millions": [
+            round(float(r["investissement"] or 0) / 1e6, 1) for r in regions
+        ],
+    }
+    graphique_axes = {"libelles": [a.nom for a in axes], "dossiers": [a.dossiers for a in axes]}
+    return render(
+        request,
+        "portail/accueil.html",
+        {
+            "title": "Accueil",
+            "chiffres": chiffres.chiffres_cles(),
+            "phase": phase,
+            "regions": regions,
+            "axes": axes,
+            "graphique_regions": graphique_regions,
+            "graphique_axes": graphique_axes,
+        },
+    )
+
+
+def territoires(request):
+    filtres = FiltreTerritoiresForm(request.GET or None)
+    liste = filtres.filtrer(
+        Territoire.objects.select_related("region_pilote")
+        .annotate(
+            nombre_epci=Count("compositions__epci", distinct=True),
+            dossiers_retenus=Count(
+                "projets", filter=Q(projets__in=Projet.objects.publics()), distinct=True
+            ),
+        )
+        .order_by("nom")
+    )
+    page = Paginator(liste, TERRITOIRES_PAR_PAGE).get_page(request.GET.get("page"))
+    # Départements of the page's territories, in one query.
+    departements = {}
+    for territoire_id, code, nom in (
+        CompositionTerritoire.objects.filter(territoire__in=[t.pk for t in page])
+        .values_list("territoire_id", "epci__departement__code", "epci__departement__nom")
+        .distinct()
+        .order_by("epci__departement__code")
+    ):
+        departements.setdefault(territoire_id, []).append(f"{nom} ({code})")
+    for territoire in page:
+        territoire.liste_departements = departements.get(territoire.pk, [])
+    parametres = request.GET.copy()
+    parametres.pop("page", None)
+    return render(
+        request,
+        "portail/territoires.html",
+        {
+            "title": "Les territoires d'industrie",
+            "filtres": filtres,
+            "page_obj": page,
+            "parametres": parametres.urlencode(),
+            "breadcrumb_data": fil_ariane("Territoires"),
+        },
+    )
+
+
+def territoire_detail(request, slug):
+    territoire = get_object_or_404(
+        territoires_avec_totaux(Territoire.objects.select_related("region_pilote")), slug=slug
+    )
+    derniere_composition = (
+        territoire.compositions.select_related("phase").order_by("-phase__date_debut").first()
+    )
+    phase = derniere_composition.phase if derniere_composition else chiffres.phase_en_cours()
+    compositions = territoire.compositions.filter(phase=phase).select_related("epci__departement")
+    retenus = (
+        projets_avec_financements(Projet.objects.publics().filter(territoire=territoire))
+        .select_related("commune")
+        .prefetch_related("axes")
+        .order_by("-decide_le", "reference")
+    )
+    axes = (
+        phase.axes.annotate(
+            dossiers=Count(
+                "projets",
+                filter=Q(projets__in=Projet.objects.publics().filter(territoire=territoire)),
+            )
+        ).order_by("ordre")
+        if phase
+        else []
+    )
+    return render(
+        request,
+        "portail/territoire.html",
+        {
+            "title": territoire.nom,
+            "territoire": territoire,
+            "phase": phase,
+            "compositions": compositions,
+            "binome": territoire.binome_actif(),
+            "labellisations": territoire.labellisations.select_related("phase"),
+            "axes": axes,
+            "retenus": retenus,
+            "breadcrumb_data": fil_ariane(territoire.nom, (reverse("territoires"), "Territoires")),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------
+# Account
+
+
+@login_required
+def compte(request):
+    habilitation = habilitation_de(request.user)
+    return render(
+        request,
+        "portail/compte.html",
+        {
+            "title": "Mon compte",
+            "habilitation": habilitation,
+            "territoires": habilitation.territoires.all() if habilitation else [],
+            "est_porteur": est_porteur(request.user),
+            "est_agent": est_agent(request.user),
+            "breadcrumb_data": fil_ariane("Mon compte"),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------
+# Territory leads' space
+
+
+def _lien_admin(reference: str, user) -> str:
+    """Back-office page of a dossier the agent may see (404 otherwise)."""
+    pk = (
+        Projet.objects.visibles_par(user)
+        .filter(reference=reference)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if pk is None:
+        raise Http404("Dossier introuvable.")
+    try:
+        return reverse("admin:projets_projet_change", args=[pk])
+    except NoReverseMatch:
+        return reverse("admin:index")
+
+
+def porteur_requis(vue):
+    """Leads only. Officers are sent to the back-office; anyone else is refused."""
+
+    @wraps(vue)
+    @login_required
+    def controle(request, *args, **kwargs):
+        if est_porteur(request.user):
+            return vue(request, *args, **kwargs)
+        if est_agent(request.user) and request.user.is_staff:
+            if "reference" in kwargs:
+                return redirect(_lien_admin(kwargs["reference"], request.user))
+            messages.info(request, "Les agents suivent les dossiers dans l'espace de gestion.")
+            return redirect("admin:index")
+        return render(
+            request,
+            "portail/acces_refuse.html",
+            {"title": "Accès réservé", "breadcrumb_data": fil_ariane("Accès réservé")},
+            status=403,
+        )
+
+    return controle
+
+
+def projet_du_porteur(request, reference: str) -> Projet:
+    """A dossier of the lead's territories; 404 for any other."""
+    return get_object_or_404(
+        Projet.objects.visibles_par(request.user).select_related(
+            "territoire", "phase", "commune__epci", "commune__departement"
+        ),
+        reference=reference,
+    )
+
+
+def _refuser_si_lecture_seule(request, projet: Projet):
+    if projet.est_modifiable_par_porteur:
+        return None
+    messages.warning(
+        request,
+        f"Ce dossier est « {projet.libelle_statut_porteur.lower()} » : il n'est plus modifiable.",
+    )
+    return redirect("dossier_detail", reference=projet.reference)
+
+
+def _erreurs_vers_formulaire(form, erreur: ValidationError) -> None:
+    """Show a service's ValidationError next to the matching fields of `form`."""
+    if not hasattr(erreur, "error_dict"):
+        form.add_error(None, erreur)
+        return
+    for champ, liste in erreur.error_dict.items():
+        form.add_error(champ if champ in form.fields else None, liste)
+
+
+def _badge(projet: Projet) -> str:
+    return BADGE_STATUT.get(projet.statut, "")
+
+
+@porteur_requis
+def mes_dossiers(request):
+    dossiers = list(Projet.objects.visibles_par(request.user).pour_liste().order_by("-modifie_le"))
+    for projet in dossiers:
+        projet.etape_suivante = ETAPE_SUIVANTE.get(projet.statut, "Aucune : dossier clos")
+        projet.badge = _badge(projet)
+    return render(
+        request,
+        "portail/mes_dossiers.html",
+        {
+            "title": "Mes dossiers",
+            "dossiers": dossiers,
+            "breadcrumb_data": fil_ariane("Mes dossiers"),
+        },
+    )
+
+
+@porteur_requis
+def dossier_nouveau(request):
+    territoires_porteur = list(Territoire.objects.visibles_par(request.user).order_by("nom"))
+    phase = chiffres.phase_en_cours()
+    form = NouveauDossierForm(request.POST or None, territoires=territoires_porteur)
+    if request.method == "POST" and form.is_valid():
+        try:
+            projet = services.projet_creer(
+                user=request.user,
+                territoire=form.cleaned_data["territoire"],
+                phase=phase,
+                titre=form.cleaned_data["titre"],
+            )
+        except ValidationError as erreur:
+            _erreurs_vers_formulaire(form, erreur)
+        else:
+            messages.success(
+                request,
+                f"Brouillon {projet.reference} créé. Vous pouvez le compléter maintenant ou "
+                "plus tard depuis « Mes dossiers ».",
+            )
+            return redirect("dossier_section", reference=projet.reference, section="porteur")
+    return render(
+        request,
+        "portail/dossier_nouveau.html",
+        {
+            "title": "Nouveau dossier",
+            "form": form,
+            "breadcrumb_data": fil_ariane(
+                "Nouveau dossier", (reverse("mes_dossiers"), "Mes dossiers")
+            ),
+        },
+    )
+
+
+def _etapes(projet: Projet, section: str) -> dict:
+    noms = list(SECTIONS)
+    rang = noms.index(section)
+    return {
+        "current_step_id": rang + 1,
+        "current_step_title": SECTIONS[section][0],
+        "next_step_title": SECTIONS[noms[rang + 1]][0] if rang + 1 < len(noms) else "Récapitulatif",
+        "total_steps": len(noms),
+    }
+
+
+def _section_suivante(section: str) -> str | None:
+    noms = list(SECTIONS)
+    rang = noms.index(section)
+    return noms[rang + 1] if rang + 1 < len(noms) else None
+
+
+def _options_formulaire(section: str, projet: Projet, recherche: str = "") -> dict:
+    if section == "projet":
+        return {"phase": projet.phase}
+    if section == "localisation":
+        communes = Commune.objects.filter(
+            epci__compositions__territoire=projet.territoire,
+            epci__compositions__phase=projet.phase,
+        ).distinct()
+        return {"communes": communes, "recherche": recherche}
+    return {}
+
+
+def _valeurs_initiales(form_class, projet: Projet) -> dict:
+    valeurs = {}
+    for nom in form_class.base_fields:
+        if nom == "axes":
+            valeurs[nom] = list(projet.axes.all())
+        elif nom == "commune":
+            valeurs[nom] = projet.commune_id
+        elif hasattr(projet, nom):
+            valeurs[nom] = getattr(projet, nom)
+    return valeurs
+
+
+@porteur_requis
+def dossier_section(request, reference, section):
+    projet = projet_du_porteur(request, reference)
+    if section not in SECTIONS:
+        raise Http404("Section inconnue.")
+    refus = _refuser_si_lecture_seule(request, projet)
+    if refus:
+        return refus
+    if section == "pieces":
+        return _section_pieces(request, projet)
+    titre, form_class = SECTIONS[section]
+    action = request.POST.get("action", "enregistrer")
+    recherche = (request.POST or request.GET).get("recherche_commune", "").strip()
+    options = _options_formulaire(section, projet, recherche)
+    if request.method == "POST":
+        form = form_class(request.POST, **options)
+        if action != "rechercher" and form.is_valid():
+            donnees = {k: v for k, v in form.cleaned_data.items() if k != "recherche_commune"}
+            axes = donnees.pop("axes", None)
+            try:
+                services.projet_modifier(projet=projet, user=request.user, axes=axes, **donnees)
+            except ValidationError as erreur:
+                _erreurs_vers_formulaire(form, erreur)
+            except PermissionDenied as refus:
+                messages.error(request, str(refus))
+                return redirect("dossier_detail", reference=projet.reference)
+            else:
+                messages.success(request, f"Section « {titre} » enregistrée.")
+                if action == "continuer":
+                    suivante = _section_suivante(section)
+                    return redirect("dossier_section", reference=projet.reference, section=suivante)
+                return redirect("dossier_section", reference=projet.reference, section=section)
+    else:
+        form = form_class(initial=_valeurs_initiales(form_class, projet), **options)
+    return render(
+        request,
+        "portail/dossier_section.html",
+        {
+            "title": f"{titre} — dossier {projet.reference}",
+            "projet": projet,
+            "form": form,
+            "section": section,
+            "titre_section": titre,
+            "etapes": _etapes(projet, section),
+            "sections": SECTIONS,
+            "recherche": recherche,
+            "breadcrumb_data": _ariane_dossier(projet, titre),
+        },
+    )
+
+
+def _ariane_dossier(projet: Projet, actuel: str) -> dict:
+    return fil_ariane(
+        actuel,
+        (reverse("mes_dossiers"), "Mes dossiers"),
+        (reverse("dossier_detail", args=[projet.reference]), projet.reference),
+    )
+
+
+def _section_pieces(request, projet: Projet):
+    form = PieceJointeForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            piece = services.piece_jointe_ajouter(
+                projet=projet,
+                user=request.user,
+                fichier=form.cleaned_data["fichier"],
+                type=form.cleaned_data["type"],
+            )
+        except ValidationError as erreur:
+            if hasattr(erreur, "error_dict"):
+                _erreurs_vers_formulaire(form, erreur)
+            else:
+                form.add_error("fichier", erreur)
+        except PermissionDenied as refus:
+            messages.error(request, str(refus))
+            return redirect("dossier_detail", reference=projet.reference)
+        else:
+            messages.success(request, f"Pièce « {piece.nom_original} » ajoutée.")
+            return redirect("dossier_section", reference=projet.reference, section="pieces")
+    return render(
+        request,
+        "portail/dossier_pieces.html",
+        {
+            "title": f"Pièces jointes — dossier {projet.reference}",
+            "projet": projet,
+            "form": form,
+            "pieces": projet.pieces_jointes.all(),
+            "section": "pieces",
+            "etapes": _etapes(projet, "pieces"),
+            "sections": SECTIONS,
+            "breadcrumb_data": _ariane_dossier(projet, "Pièces jointes"),
+        },
+    )
+
+
+@porteur_requis
+def dossier_recapitulatif(request, reference):
+    projet = projet_du_porteur(request, reference)
+    refus = _refuser_si_lecture_seule(request, projet)
+    if refus:
+        return refus
+    return render(
+        request,
+        "portail/dossier_recapitulatif.html",
+        {
+            "title": f"Récapitulatif — dossier {projet.reference}",
+            "projet": projet,
+            "manquants": services.champs_manquants(projet),
+            "axes": projet.axes.all(),
+            "pieces": projet.pieces_jointes.all(),
+            "form": RenvoiForm(),
+            "sections": SECTIONS,
+            "breadcrumb_data": _ariane_dossier(projet, "Récapitulatif"),
+        },
+    )
+
+
+@require_POST
+@porteur_requis
+def dossier_deposer(request, reference):
+    """Submit a draft (« deposer ») or send back a completed dossier (« repondre »)."""
+    projet = projet_du_porteur(request, reference)
+    transition = "repondre" if projet.statut == Statut.A_COMPLETER else "deposer"
+    form = RenvoiForm(request.POST)
+    commentaire = form.cleaned_data["commentaire"] if form.is_valid() else ""
+    try:
+        services.projet_transitionner(
+            projet=projet, transition=transition, user=request.user, commentaire=commentaire
+        )
+    except ValidationError as erreur:
+        for message in erreur.messages:
+            messages.error(request, message)
+        if projet.est_modifiable_par_porteur:
+            return redirect("dossier_recapitulatif", reference=projet.reference)
+        return redirect("dossier_detail", reference=projet.reference)
+    messages.success(
+        request,
+        "Votre dossier a été déposé. L'équipe d'instruction est prévenue par courriel."
+        if transition == "deposer"
+        else "Votre dossier complété a été renvoyé à l'équipe d'instruction.",
+    )
+    return redirect("dossier_detail", reference=projet.reference)
+
+
+@porteur_requis
+def dossier_detail(request, reference):
+    projet = projet_du_porteur(request, reference)
+    form_message = MessageForm(request.POST or None)
+    if request.method == "POST" and form_message.is_valid():
+        try:
+            services.message_envoyer(
+                projet=projet, user=request.user, texte=form_message.cleaned_data["texte"]
+            )
+        except ValidationError as erreur:
+            _erreurs_vers_formulaire(form_message, erreur)
+        else:
+            messages.success(request, "Message envoyé à l'équipe d'instruction.")
+            return redirect(reverse("dossier_detail", args=[projet.reference]) + "#messages")
+    echanges = list(projet.messages.select_related("auteur"))
+    demande = None
+    if projet.statut == Statut.A_COMPLETER:
+        demande = next((m for m in reversed(echanges) if m.demande_complements), None)
+    possibles = {t.nom for t in services.transitions_possibles(user=request.user, projet=projet)}
+    return render(
+        request,
+        "portail/dossier_detail.html",
+        {
+            "title": f"Dossier {projet.reference}",
+            "projet": projet,
+            "badge": _badge(projet),
+            "etape_suivante": ETAPE_SUIVANTE.get(projet.statut, "Aucune : dossier clos"),
+            "transitions": projet.transitions.select_related("auteur"),
+            "echanges": echanges,
+            "demande": demande,
+            "pieces": projet.pieces_jointes.all(),
+            "axes": projet.axes.all(),
+            "form_message": form_message,
+            "peut_abandonner": "abandonner" in possibles,
+            "breadcrumb_data": fil_ariane(
+                projet.reference, (reverse("mes_dossiers"), "Mes dossiers")
+            ),
+        },
+    )
+
+
+@porteur_requis
+def dossier_abandonner(request, reference):
+    projet = projet_du_porteur(request, reference)
+    form = AbandonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.projet_transitionner(
+                projet=projet,
+                transition="abandonner",
+                user=request.user,
+                commentaire=form.cleaned_data["commentaire"],
+            )
+        except ValidationError as erreur:
+            for message in erreur.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, "Le projet est abandonné.")
+        return redirect("dossier_detail", reference=projet.reference)
+    return render(
+        request,
+        "portail/dossier_abandonner.html",
+        {
+            "title": f"Abandonner le dossier {projet.reference}",
+            "projet": projet,
+            "form": form,
+            "breadcrumb_data": _ariane_dossier(projet, "Abandonner"),
+        },
+    )
+
+
+@login_required
+def piece_jointe_telecharger(request, reference, uuid):
+    """Download an attachment of a dossier the user may see (leads and officers alike)."""
+    piece = get_object_or_404(
+        PieceJointe.objects.filter(projet__in=Projet.objects.visibles_par(request.user)),
+        projet__reference=reference,
+        uuid=uuid,
+    )
+    reponse = FileResponse(
+        piece.fichier.open("rb"),
+        as_attachment=True,
+        filename=piece.nom_original,
+        content_type=piece.type_mime,
+    )
+    reponse["X-Content-Type-Options"] = "nosniff"
+    reponse["Cache-Control"] = "private, no-store"
+    return reponse
