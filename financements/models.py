@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, NullIf, Round
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Round
 from simple_history.models import HistoricalRecords
 
-from projets.models import MONTANT, Projet
+from projets.models import MONTANT, STATUTS_PUBLICS, Projet
 from territoires.models import Phase, Region, Territoire
 from territoires.validators import REGEX_SIRET, valider_siret
 
@@ -124,7 +124,22 @@ class Dispositif(models.Model):
         return ", ".join(libelles.get(n, n) for n in self.natures)
 
 
+def identifiant_enveloppe(chemin: str = ""):
+    """An envelope's public identifier, `<dispositif code>-<région code>-<année>`."""
+    return Concat(
+        F(f"{chemin}dispositif__code"),
+        Value("-"),
+        F(f"{chemin}region_id"),
+        Value("-"),
+        Cast(F(f"{chemin}annee"), output_field=models.CharField()),
+        output_field=models.CharField(),
+    )
+
+
 class EnveloppeQuerySet(models.QuerySet):
+    def avec_identifiant(self):
+        return self.annotate(identifiant=identifiant_enveloppe())
+
     def visibles_par(self, user):
         from territoires.perimetre import regions_visibles
 
@@ -203,6 +218,17 @@ class AideQuerySet(models.QuerySet):
     def avec_verse(self):
         return self.annotate(montant_verse=_somme(Versement.objects.filter(aide=OuterRef("pk"))))
 
+    def publiques(self):
+        """Open data: aid engaged or further on public dossiers."""
+        return self.engagees().filter(projet__statut__in=STATUTS_PUBLICS)
+
+    def pour_liste(self):
+        return (
+            self.select_related("enveloppe__dispositif__operateur", "projet")
+            .avec_verse()
+            .annotate(enveloppe_identifiant=identifiant_enveloppe("enveloppe__"))
+        )
+
 
 class Aide(models.Model):
     class Statut(models.TextChoices):
@@ -264,6 +290,14 @@ class Aide(models.Model):
         return f"{self.montant} € — {self.projet.reference} ({self.get_statut_display()})"
 
 
+class VersementQuerySet(models.QuerySet):
+    def visibles_par(self, user):
+        return self.filter(aide__in=Aide.objects.visibles_par(user))
+
+    def publics(self):
+        return self.filter(aide__in=Aide.objects.publiques())
+
+
 class Versement(models.Model):
     uuid = models.UUIDField("identifiant public", default=uuid.uuid4, unique=True, editable=False)
     aide = models.ForeignKey(
@@ -274,6 +308,7 @@ class Versement(models.Model):
     reference = models.CharField("référence", max_length=100, blank=True)
     cree_le = models.DateTimeField("enregistré le", auto_now_add=True)
 
+    objects = VersementQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

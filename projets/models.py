@@ -286,6 +286,13 @@ def chemin_piece_jointe(instance, filename):
     return f"pieces-jointes/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}"
 
 
+class DuProjetQuerySet(models.QuerySet):
+    """Rows that belong to a dossier are seen with their dossier."""
+
+    def visibles_par(self, user):
+        return self.filter(projet__in=Projet.objects.visibles_par(user))
+
+
 class PieceJointe(models.Model):
     class Type(models.TextChoices):
         DEVIS = "devis", "Devis"
@@ -310,6 +317,8 @@ class PieceJointe(models.Model):
         verbose_name="déposée par",
     )
     depose_le = models.DateTimeField("déposée le", auto_now_add=True)
+
+    objects = DuProjetQuerySet.as_manager()
 
     class Meta:
         verbose_name = "pièce jointe"
@@ -337,6 +346,8 @@ class Message(models.Model):
     demande_complements = models.BooleanField("demande de compléments", default=False)
     envoye_le = models.DateTimeField("envoyé le", auto_now_add=True)
 
+    objects = DuProjetQuerySet.as_manager()
+
     class Meta:
         verbose_name = "message"
         verbose_name_plural = "messages"
@@ -344,6 +355,13 @@ class Message(models.Model):
 
     def __str__(self):
         return f"Message de {self.auteur} ({self.envoye_le:%d/%m/%Y})"
+
+
+class RevueQuerySet(models.QuerySet):
+    def visibles_par(self, user):
+        from territoires.perimetre import regions_visibles
+
+        return self.filter(region__in=regions_visibles(user))
 
 
 class RevueRegionale(models.Model):
@@ -356,6 +374,7 @@ class RevueRegionale(models.Model):
         Projet, through="AvisRevue", related_name="revues", verbose_name="dossiers examinés"
     )
 
+    objects = RevueQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

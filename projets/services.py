@@ -318,7 +318,7 @@ CHAMPS_MODIFIABLES = (
 )
 
 
-def _verifier_axes(projet: Projet, axes) -> None:
+def verifier_axes(projet: Projet, axes) -> None:
     hors_phase = [axe for axe in axes if axe.phase_id != projet.phase_id]
     if hors_phase:
         raise ValidationError(
@@ -326,7 +326,7 @@ def _verifier_axes(projet: Projet, axes) -> None:
         )
 
 
-def _verifier_commune(projet: Projet) -> None:
+def verifier_commune(projet: Projet) -> None:
     if projet.commune_id is None:
         return
     composition = projet.territoire.compositions.filter(phase=projet.phase)
@@ -349,8 +349,8 @@ def projet_creer(*, user, territoire: Territoire, phase, axes=(), **donnees) -> 
     with transaction.atomic():
         projet = Projet(territoire=territoire, phase=phase, deposant=user, **donnees)
         projet.full_clean(exclude=["reference"])
-        _verifier_commune(projet)
-        _verifier_axes(projet, axes)
+        verifier_commune(projet)
+        verifier_axes(projet, axes)
         region = (
             projet.commune.departement.region_id
             if projet.commune_id
@@ -382,9 +382,9 @@ def projet_modifier(*, projet: Projet, user, axes=None, **donnees) -> Projet:
         for champ, valeur in donnees.items():
             setattr(projet, champ, valeur)
         projet.full_clean()
-        _verifier_commune(projet)
+        verifier_commune(projet)
         if axes is not None:
-            _verifier_axes(projet, axes)
+            verifier_axes(projet, axes)
         projet._history_user = user
         projet.save()
         if axes is not None:

@@ -316,6 +316,11 @@ class Labellisation(models.Model):
         return f"{self.territoire} — {self.phase}"
 
 
+class BinomeQuerySet(models.QuerySet):
+    def visibles_par(self, user):
+        return self.filter(territoire__in=Territoire.objects.visibles_par(user))
+
+
 class Binome(models.Model):
     territoire = models.ForeignKey(
         Territoire, on_delete=models.PROTECT, related_name="binomes", verbose_name="territoire"
@@ -330,6 +335,7 @@ class Binome(models.Model):
     date_debut = models.DateField("début")
     date_fin = models.DateField("fin", null=True, blank=True)
 
+    objects = BinomeQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -63,6 +63,9 @@ def regions_visibles(user):
     hab = habilitation_de(user)
     if hab is None:
         return Region.objects.none()
+    if hab.echelon == Habilitation.Echelon.NATIONAL:
+        # A national partner or reader sees every région (without national rights).
+        return Region.objects.all()
     if hab.echelon == Habilitation.Echelon.REGION:
         return hab.regions.all()
     if hab.echelon == Habilitation.Echelon.DEPARTEMENT:

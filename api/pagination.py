@@ -1,0 +1,111 @@
+"""Page numbers by default; `?pagination=curseur` for full synchronisation."""
+
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions
+from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
+
+MODES = ("pages", "curseur")
+
+
+class PaginationPages(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    page_query_param = "page"
+    invalid_page_message = gettext_lazy("Page hors limites ou invalide.")
+
+
+class PaginationCurseur(CursorPagination):
+    """Stable order on the resource's official identifier (`view.ordre_curseur`)."""
+
+    cursor_query_param = "curseur"
+    page_size = 500
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    invalid_cursor_message = gettext_lazy("Curseur invalide.")
+
+    def get_ordering(self, request, queryset, view):
+        return (view.ordre_curseur,)
+
+
+class PaginationAPI(BasePagination):
+    """Delegates to page-number or cursor pagination according to `?pagination=`."""
+
+    def _choisir(self, request):
+        mode = request.query_params.get("pagination", "pages")
+        if mode not in MODES:
+            raise exceptions.ValidationError(
+                {"pagination": ["Valeur inconnue : « pages » ou « curseur » attendu."]}
+            )
+        return PaginationCurseur() if mode == "curseur" else PaginationPages()
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.delegue = self._choisir(request)
+        return self.delegue.paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        reponse = self.delegue.get_paginated_response(data)
+        if "count" not in reponse.data:
+            reponse.data = {"count": None, **reponse.data}
+        return reponse
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["count", "next", "previous", "results"],
+            "properties": {
+                "count": {
+                    "type": "integer",
+                    "nullable": True,
+                    "description": "Nombre total de résultats (null en pagination par curseur).",
+                },
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "Adresse de la page suivante.",
+                },
+                "previous": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "Adresse de la page précédente.",
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        entier = {"type": "integer"}
+        return [
+            {
+                "name": "pagination",
+                "in": "query",
+                "required": False,
+                "description": "Mode de pagination : « pages » (par défaut, numéros de page) ou "
+                "« curseur » (synchronisation complète, ordre stable sur l'identifiant officiel).",
+                "schema": {"type": "string", "enum": list(MODES)},
+            },
+            {
+                "name": "page",
+                "in": "query",
+                "required": False,
+                "description": "Numéro de page (pagination par pages).",
+                "schema": entier,
+            },
+            {
+                "name": "page_size",
+                "in": "query",
+                "required": False,
+                "description": "Nombre de résultats par page (50 par défaut, 500 au plus ; "
+                "500 par défaut en pagination par curseur).",
+                "schema": entier,
+            },
+            {
+                "name": "curseur",
+                "in": "query",
+                "required": False,
+                "description": "Curseur opaque renvoyé dans `next` (pagination par curseur).",
+                "schema": {"type": "string"},
+            },
+        ]

@@ -1,0 +1,397 @@
+"""Read-only API views: thin, scoped by `acces_de(request)` and the models' querysets."""
+
+import hashlib
+import json
+
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.shortcuts import get_object_or_404
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.functional import cached_property
+from django.utils.http import http_date
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, viewsets
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from financements.models import (
+    Aide,
+    Dispositif,
+    Enveloppe,
+    NatureAide,
+    Versement,
+    projets_avec_financements,
+)
+from projets.models import Projet
+from territoires.models import (
+    Axe,
+    Commune,
+    Departement,
+    Intercommunalite,
+    Phase,
+    Region,
+    Territoire,
+)
+
+from . import filters, serializers
+from .acces import acces_de
+from .exports import CSVRenderer, export_serializer, reponse_csv
+from .permissions import AccesComplet
+from .statistiques import statistiques_programme
+
+PARAMETRE_FORMAT = OpenApiParameter(
+    "format",
+    str,
+    enum=["json", "csv"],
+    description="Format de la réponse : json (par défaut) ou csv (toutes les pages, diffusé "
+    "en flux ; licence et date de génération dans les en-têtes X-Licence, Link et "
+    "X-Genere-Le).",
+)
+
+
+class VueAPIMixin:
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @cached_property
+    def acces(self):
+        return acces_de(self.request)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        for cle, valeurs in request.query_params.lists():
+            if "\x00" in cle or any("\x00" in valeur for valeur in valeurs):
+                raise exceptions.ValidationError(
+                    {cle.replace("\x00", ""): ["Caractère nul interdit."]}
+                )
+
+    def handle_exception(self, exc):
+        # Errors are always JSON, even when CSV was asked for.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_vary_headers(response, ("Authorization", "Cookie"))
+        return response
+
+
+class LectureViewSet(VueAPIMixin, viewsets.ReadOnlyModelViewSet):
+    """List (paginated, filterable, `?format=csv`) and detail (ETag / Last-Modified)."""
+
+    filter_backends = [DjangoFilterBackend]
+    nom_export = "export"
+
+    @property
+    def ordre_curseur(self):
+        return self.lookup_field
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "complet": self.acces.complet}
+
+    @extend_schema(parameters=[PARAMETRE_FORMAT])
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format == CSVRenderer.format:
+            queryset = self.filter_queryset(self.get_queryset())
+            return export_serializer(queryset, self.get_serializer(), self.nom_export)
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        donnees = self.get_serializer(instance).data
+        empreinte = hashlib.sha256(
+            json.dumps(donnees, sort_keys=True, default=str).encode()
+        ).hexdigest()[:32]
+        etag = f'"{empreinte}"'
+        modifie_le = getattr(instance, "modifie_le", None)
+        horodatage = int(modifie_le.timestamp()) if modifie_le else None
+        inchange = get_conditional_response(request, etag=etag, last_modified=horodatage)
+        reponse = inchange if inchange is not None else Response(donnees)
+        reponse["ETag"] = etag
+        if horodatage is not None:
+            reponse["Last-Modified"] = http_date(horodatage)
+        return reponse
+
+
+class RegionViewSet(LectureViewSet):
+    """Régions (code INSEE)."""
+
+    queryset = Region.objects.all()
+    serializer_class = serializers.RegionSerializer
+    filterset_class = filters.RegionFilter
+    lookup_field = "code"
+    lookup_value_regex = "[0-9]{2}"
+    nom_export = "regions"
+
+
+class DepartementViewSet(LectureViewSet):
+    """Départements (code INSEE)."""
+
+    queryset = Departement.objects.all()
+    serializer_class = serializers.DepartementSerializer
+    filterset_class = filters.DepartementFilter
+    lookup_field = "code"
+    lookup_value_regex = "[0-9]{2,3}|2[AB]"
+    nom_export = "departements"
+
+
+class IntercommunaliteViewSet(LectureViewSet):
+    """Intercommunalités à fiscalité propre (EPCI, SIREN)."""
+
+    queryset = Intercommunalite.objects.select_related("departement")
+    serializer_class = serializers.IntercommunaliteSerializer
+    filterset_class = filters.IntercommunaliteFilter
+    lookup_field = "siren"
+    lookup_value_regex = "[0-9]{9}"
+    nom_export = "intercommunalites"
+
+
+class CommuneViewSet(LectureViewSet):
+    """Communes (code INSEE)."""
+
+    queryset = Commune.objects.all()
+    serializer_class = serializers.CommuneSerializer
+    filterset_class = filters.CommuneFilter
+    lookup_field = "code_insee"
+    lookup_value_regex = "[0-9][0-9AB][0-9]{3}"
+    nom_export = "communes"
+
+
+class PhaseViewSet(LectureViewSet):
+    """Phases du programme (code, ex. 2023-2027)."""
+
+    queryset = Phase.objects.all()
+    serializer_class = serializers.PhaseSerializer
+    filterset_class = filters.PhaseFilter
+    lookup_field = "code"
+    lookup_value_regex = "[0-9]{4}-[0-9]{4}"
+    nom_export = "phases"
+
+
+class AxeViewSet(LectureViewSet):
+    """Axes prioritaires de chaque phase (identifiant `<phase>-<code>`)."""
+
+    queryset = Axe.objects.avec_identifiant()
+    serializer_class = serializers.AxeSerializer
+    filterset_class = filters.AxeFilter
+    lookup_field = "identifiant"
+    lookup_value_regex = "[0-9]{4}-[0-9]{4}-[-a-z0-9_]+"
+    ordre_curseur = "identifiant"
+    nom_export = "axes"
+
+
+class TerritoireViewSet(LectureViewSet):
+    """Territoires d'industrie, avec leur composition par phase et leur binôme en fonction.
+
+    Le détail accepte le slug ou l'identifiant ANCT (ex. ti-8413)."""
+
+    queryset = Territoire.objects.avec_composition()
+    serializer_class = serializers.TerritoireSerializer
+    filterset_class = filters.TerritoireFilter
+    lookup_field = "slug"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    nom_export = "territoires"
+
+    def get_object(self):
+        valeur = self.kwargs[self.lookup_field]
+        queryset = self.filter_queryset(self.get_queryset())
+        return get_object_or_404(queryset, Q(slug=valeur) | Q(id_anct=valeur))
+
+
+class ProjetViewSet(LectureViewSet):
+    """Dossiers de projet (référence).
+
+    Sans jeton ou avec un jeton « données ouvertes » : dossiers retenus, en cours ou
+    réalisés, champs publics. Jeton « complet » ou session d'agent : tous les dossiers du
+    périmètre, avec contacts et chiffres complets."""
+
+    serializer_class = serializers.ProjetSerializer
+    filterset_class = filters.ProjetFilter
+    lookup_field = "reference"
+    lookup_value_regex = "[-A-Za-z0-9]+"
+    nom_export = "projets"
+
+    def get_queryset(self):
+        if self.acces.complet:
+            projets = Projet.objects.visibles_par(self.acces.user)
+        else:
+            projets = Projet.objects.publics()
+        projets = (
+            projets.pour_liste()
+            .avec_axes()
+            .avec_region()
+            .select_related("phase", "deposant", "instructeur")
+        )
+        return projets_avec_financements(projets)
+
+
+class DispositifViewSet(LectureViewSet):
+    """Dispositifs (fonds et mesures, code) avec leurs montants alloués, engagés, versés."""
+
+    queryset = Dispositif.objects.select_related("operateur", "phase").avec_totaux()
+    serializer_class = serializers.DispositifSerializer
+    filterset_class = filters.DispositifFilter
+    lookup_field = "code"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    nom_export = "dispositifs"
+
+
+class EnveloppeViewSet(LectureViewSet):
+    """Enveloppes régionales des dispositifs, avec leur consommation (accès complet).
+
+    Identifiant : `<code du dispositif>-<code région>-<année>`."""
+
+    serializer_class = serializers.EnveloppeSerializer
+    filterset_class = filters.EnveloppeFilter
+    permission_classes = [AccesComplet]
+    lookup_field = "identifiant"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
+    nom_export = "enveloppes"
+
+    def get_queryset(self):
+        return (
+            Enveloppe.objects.visibles_par(self.acces.user)
+            .select_related("dispositif__operateur")
+            .avec_consommation()
+            .avec_identifiant()
+        )
+
+
+class AideViewSet(LectureViewSet):
+    """Aides attribuées (identifiant public UUID).
+
+    Sans jeton : aides engagées, conventionnées ou soldées des dossiers publics. Accès
+    complet : toutes les aides des dossiers du périmètre."""
+
+    serializer_class = serializers.AideSerializer
+    filterset_class = filters.AideFilter
+    lookup_field = "uuid"
+    lookup_url_kwarg = "identifiant"
+    lookup_value_regex = (
+        "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    )
+    nom_export = "aides"
+
+    def get_queryset(self):
+        if self.acces.complet:
+            aides = Aide.objects.visibles_par(self.acces.user)
+        else:
+            aides = Aide.objects.publiques()
+        return aides.pour_liste()
+
+
+class VersementViewSet(LectureViewSet):
+    """Versements sur les aides (identifiant public UUID)."""
+
+    serializer_class = serializers.VersementSerializer
+    filterset_class = filters.VersementFilter
+    lookup_field = "uuid"
+    lookup_url_kwarg = "identifiant"
+    lookup_value_regex = AideViewSet.lookup_value_regex
+    nom_export = "versements"
+
+    def get_queryset(self):
+        if self.acces.complet:
+            versements = Versement.objects.visibles_par(self.acces.user)
+        else:
+            versements = Versement.objects.publics()
+        return versements.select_related("aide__projet")
+
+
+class StatistiquesView(VueAPIMixin, APIView):
+    """Chiffres du programme (données ouvertes) par phase, région, territoire et axe."""
+
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(responses=serializers.StatistiquesSerializer)
+    def get(self, request):
+        return Response(serializers.StatistiquesSerializer(statistiques_programme()).data)
+
+
+COLONNES_SCDL = [
+    "nomAttribuant",
+    "idAttribuant",
+    "dateConvention",
+    "referenceDecision",
+    "nomBeneficiaire",
+    "idBeneficiaire",
+    "rnaBeneficiaire",
+    "objet",
+    "montant",
+    "nature",
+    "conditionsVersement",
+    "datesPeriodeVersement",
+    "idRAE",
+    "notificationUE",
+    "pourcentageSubvention",
+    "dispositifAide",
+]
+SEUIL_PUBLICATION = 23000
+NATURES_NUMERAIRE = {NatureAide.SUBVENTION, NatureAide.AVANCE, NatureAide.PRET}
+
+
+class SubventionsView(VueAPIMixin, APIView):
+    """Aides conventionnées d'au moins 23 000 € au format national SCDL « subventions »
+    (schema.data.gouv.fr, version 2.1.1), une ligne par aide, en UTF-8.
+
+    Licence Ouverte 2.0 et date de génération dans les en-têtes X-Licence, Link et
+    X-Genere-Le."""
+
+    renderer_classes = [CSVRenderer]
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="Fichier CSV au format SCDL « subventions »."
+            )
+        }
+    )
+    def get(self, request):
+        versements = Versement.objects.filter(aide=OuterRef("pk")).order_by().values("aide")
+        aides = (
+            Aide.objects.publiques()
+            .filter(
+                statut__in=[Aide.Statut.CONVENTIONNEE, Aide.Statut.SOLDEE],
+                montant__gte=SEUIL_PUBLICATION,
+            )
+            .select_related("enveloppe__dispositif__operateur", "projet")
+            .annotate(
+                nombre_versements=Subquery(versements.annotate(n=Count("pk")).values("n")),
+                premier_versement=Subquery(versements.annotate(d=Min("date")).values("d")),
+                dernier_versement=Subquery(versements.annotate(d=Max("date")).values("d")),
+            )
+            .order_by("date_convention", "uuid")
+        )
+        lignes = (ligne_scdl(aide) for aide in aides.iterator(chunk_size=500))
+        return reponse_csv(COLONNES_SCDL, lignes, "subventions-territoires-industrie")
+
+
+def ligne_scdl(aide) -> list:
+    dispositif = aide.enveloppe.dispositif
+    premier, dernier = aide.premier_versement, aide.dernier_versement
+    if premier is None:
+        periode = aide.date_convention.isoformat()
+    elif premier == dernier:
+        periode = premier.isoformat()
+    else:
+        periode = f"{premier.isoformat()}/{dernier.isoformat()}"
+    return [
+        dispositif.operateur.nom,
+        dispositif.operateur.siret,
+        aide.date_convention.isoformat(),
+        aide.reference_decision,
+        aide.projet.porteur_raison_sociale,
+        aide.projet.porteur_siret,
+        "",
+        aide.projet.titre[:255],
+        f"{aide.montant:.2f}",
+        "aide en numéraire" if aide.nature in NATURES_NUMERAIRE else "aide en nature",
+        "unique" if aide.nombre_versements == 1 else "échelonné",
+        periode,
+        "",
+        "oui" if dispositif.notification_ue else "non",
+        "1",
+        dispositif.id_dispositif_scdl or dispositif.code,
+    ]
