@@ -230,18 +230,73 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.SchemaAPI",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.JetonAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PaginationAPI",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.DebitJeton",
+        "api.throttling.DebitSession",
+        "api.throttling.DebitAnonyme",
+    ],
+    # Requests per period (second, minute, hour, day) for each kind of caller.
+    "DEFAULT_THROTTLE_RATES": {
+        "anonyme": env_str("API_DEBIT_ANONYME", "120/minute"),
+        "jeton": env_str("API_DEBIT_JETON", "1200/minute"),
+        "session": env_str("API_DEBIT_SESSION", "600/minute"),
+    },
+    "EXCEPTION_HANDLER": "api.exceptions.gestionnaire_exceptions",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "API Territoires d'industrie",
-    "DESCRIPTION": "Données ouvertes et données partenaires du programme Territoires d'industrie.",
+    "DESCRIPTION": """Données ouvertes et données partenaires du programme Territoires d'industrie.
+
+**Accès.** Sans jeton : données ouvertes (référentiels, territoires, dossiers retenus, en
+cours ou réalisés avec leurs champs publics, aides engagées, chiffres du programme).
+Avec un jeton partenaire (en-tête `Authorization: Bearer <jeton>` ou
+`Authorization: Token <jeton>`, délivré par l'équipe nationale) : niveau « données
+ouvertes », ou niveau « complet » = tous les dossiers, aides et enveloppes du périmètre
+du titulaire, avec contacts et chiffres complets. Les agents connectés au back-office
+ont le niveau complet sur leur périmètre. L'API est en lecture seule.
+
+**Identifiants.** Codes INSEE (régions, départements, communes), SIREN (EPCI), slug ou
+identifiant ANCT (territoires), référence (dossiers), code (dispositifs, phases),
+`<phase>-<code>` (axes), `<dispositif>-<région>-<année>` (enveloppes), UUID (aides,
+versements).
+
+**Pagination.** Par pages (`page`, `page_size` ≤ 500) ou, pour une synchronisation
+complète, par curseur (`pagination=curseur`, suivre `next`) ; `modifie_depuis` pour
+une synchronisation incrémentale. Les détails renvoient `ETag` et `Last-Modified`
+(requêtes conditionnelles, réponse 304).
+
+**Exports.** `?format=csv` sur chaque liste (toutes les pages, en flux) et
+`/api/v1/opendata/subventions.csv` (format SCDL « subventions »). Licence Ouverte 2.0 :
+en-têtes `X-Licence`, `Link` (rel="license") et `X-Genere-Le` (date de génération).
+
+**Quotas.** Par jeton, par session et par adresse anonyme ; au-delà, réponse 429 avec
+l'en-tête `Retry-After`. Erreurs en JSON : `{"code": …, "detail": "message en français"}`.""",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "NatureProjetEnum": "projets.models.Projet.Nature",
+        "NatureAideEnum": "financements.models.NatureAide",
+        "NatureEpciEnum": "territoires.models.Intercommunalite.Nature",
+    },
 }
 
 LOGGING = {

@@ -8,6 +8,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from territoires.models import Axe, Commune, Phase, Region, Territoire
@@ -41,6 +42,13 @@ STATUTS_PUBLICS = frozenset({Statut.RETENU, Statut.EN_COURS, Statut.REALISE})
 STATUTS_MODIFIABLES_PORTEUR = frozenset({Statut.BROUILLON, Statut.A_COMPLETER})
 
 
+def expression_region(chemin: str = ""):
+    """The dossier's région code as a database expression (`chemin` leads to the dossier)."""
+    return Coalesce(
+        F(f"{chemin}commune__departement__region"), F(f"{chemin}territoire__region_pilote")
+    )
+
+
 class ProjetQuerySet(models.QuerySet):
     def visibles_par(self, user):
         return self.filter(territoire__in=Territoire.objects.visibles_par(user))
@@ -53,6 +61,16 @@ class ProjetQuerySet(models.QuerySet):
         return self.select_related(
             "territoire", "territoire__region_pilote", "commune", "commune__departement"
         )
+
+    def avec_axes(self):
+        return self.prefetch_related(
+            models.Prefetch("axes", queryset=Axe.objects.avec_identifiant())
+        )
+
+    def avec_region(self):
+        """`region_code`: where the dossier is located, else its territory's pilot région
+        (the `Projet.region` rule, computed by the database)."""
+        return self.annotate(region_code=expression_region())
 
 
 class Projet(models.Model):

@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Concat
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
@@ -158,6 +159,16 @@ class Phase(models.Model):
         return self.nom
 
 
+class AxeQuerySet(models.QuerySet):
+    def avec_identifiant(self):
+        """`identifiant`: `<phase code>-<axe code>`, e.g. « 2023-2027-foncier »."""
+        return self.select_related("phase").annotate(
+            identifiant=Concat(
+                F("phase__code"), Value("-"), F("code"), output_field=models.CharField()
+            )
+        )
+
+
 class Axe(models.Model):
     phase = models.ForeignKey(
         Phase, on_delete=models.PROTECT, related_name="axes", verbose_name="phase"
@@ -165,6 +176,8 @@ class Axe(models.Model):
     code = models.SlugField("code", max_length=50)
     nom = models.CharField("intitulé", max_length=200)
     ordre = models.PositiveSmallIntegerField("ordre", default=0)
+
+    objects = AxeQuerySet.as_manager()
 
     class Meta:
         verbose_name = "axe prioritaire"
@@ -189,6 +202,23 @@ class TerritoireQuerySet(models.QuerySet):
         if habilitation is None:
             return self.none()
         return self.filter(habilitation.condition_territoires())
+
+    def avec_composition(self):
+        """Composition per phase, labels and the active binôme, prefetched (3 queries)."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "compositions",
+                queryset=CompositionTerritoire.objects.select_related("phase", "epci"),
+            ),
+            models.Prefetch(
+                "labellisations", queryset=Labellisation.objects.select_related("phase")
+            ),
+            models.Prefetch(
+                "binomes",
+                queryset=Binome.objects.filter(date_fin__isnull=True),
+                to_attr="binomes_actifs",
+            ),
+        )
 
 
 class Territoire(models.Model):

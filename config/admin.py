@@ -1,0 +1,147 @@
+"""The back-office: one admin site and one perimeter rule shared by every model admin.
+
+Access and rights come from the user's perimeter (`territoires.Habilitation`), not
+from Django's per-model permissions:
+- only back-office agents (and superusers) get in; leads and partners never do;
+- every agent reads what lies in its perimeter (the models' `visibles_par(user)`);
+- instructors (niveau 2) and administrators change dossiers, aides and territories
+  of their perimeter; only national administrators change reference data,
+  dispositifs, envelopes and habilitations;
+- nothing is deleted from the back-office (cancel, end or mark obsolete instead);
+- an object outside the perimeter answers 404 whatever the view.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import Http404, HttpResponseRedirect
+
+from territoires import perimetre
+
+
+class SiteGestion(admin.AdminSite):
+    site_header = "Territoires d'industrie — gestion"
+    site_title = "Territoires d'industrie — gestion"
+    index_title = "Tableau de bord"
+    index_template = "admin/tableau_de_bord.html"
+
+    def has_permission(self, request):
+        user = request.user
+        return user.is_active and user.is_staff and perimetre.est_agent(user)
+
+    def index(self, request, extra_context=None):
+        from financements.models import Enveloppe
+        from projets.models import Projet, Statut
+
+        user = request.user
+        projets = Projet.objects.visibles_par(user)
+        comptes = dict(projets.order_by().values_list("statut").annotate(n=Count("pk")))
+        attente = (
+            (
+                projets.filter(statut=Statut.DEPOSE)
+                | projets.filter(statut=Statut.EN_INSTRUCTION, instructeur=user)
+            )
+            .select_related("territoire")
+            .order_by("depose_le")[:20]
+        )
+        contexte = {
+            "comptes_statuts": [
+                (libelle, comptes.get(code, 0), code) for code, libelle in Statut.choices
+            ],
+            "dossiers_en_attente": attente,
+            "enveloppes": Enveloppe.objects.visibles_par(user)
+            .avec_consommation()
+            .select_related("dispositif", "region")
+            .order_by("-annee", "region__nom"),
+            "peut_instruire": perimetre.peut_instruire(user),
+        }
+        return super().index(request, {**contexte, **(extra_context or {})})
+
+
+class PerimetreAdmin(admin.ModelAdmin):
+    """Base of every model admin: perimeter queryset, perimeter-derived rights, 404s.
+
+    `perimetre = True` filters through `model.objects.visibles_par(user)`; reference
+    data (`perimetre = False`) is readable by every agent.
+    `modifiable_par`: "instructeur" (perimeter officers of level 2+) or "national"
+    (national administrators only), or None (read-only for everyone).
+    """
+
+    perimetre = True
+    modifiable_par: str | None = "instructeur"
+    ajout_possible = True
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if self.perimetre:
+            qs = qs & self.model.objects.visibles_par(request.user)
+        return qs
+
+    def _peut_modifier(self, request) -> bool:
+        user = request.user
+        if self.modifiable_par == "instructeur":
+            return perimetre.peut_instruire(user)
+        if self.modifiable_par == "national":
+            return perimetre.est_national(user) and perimetre.peut_administrer(user)
+        return False
+
+    def has_module_permission(self, request):
+        return self.admin_site.has_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self.admin_site.has_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj) and self._peut_modifier(request)
+
+    def has_add_permission(self, request):
+        return self.ajout_possible and self.has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A service refusing the save shows its French message; nothing is saved."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ValidationError, PermissionDenied) as refus:
+            texte = " ".join(refus.messages) if isinstance(refus, ValidationError) else str(refus)
+            self.message_user(request, texte or "Opération refusée.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Outside the perimeter (or nonexistent): a plain 404, never a hint.
+        raise Http404("Objet introuvable.")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Choice lists of perimeter-bound models go through the same entry point."""
+        related = db_field.related_model
+        if hasattr(related.objects, "visibles_par") and "queryset" not in kwargs:
+            kwargs["queryset"] = related.objects.visibles_par(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class LectureSeuleInline(admin.TabularInline):
+    """An inline that only shows rows (changes go through the services)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return True

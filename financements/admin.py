@@ -1,0 +1,356 @@
+"""Back-office of money: every write calls financements.services; refusals show in French."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from simple_history.admin import SimpleHistoryAdmin
+
+from config.admin import LectureSeuleInline, PerimetreAdmin
+from config.exports import exporter
+
+from . import services
+from .models import Aide, Dispositif, Enveloppe, Operateur, Versement
+
+COLONNES_AIDES = [
+    ("dossier", "projet__reference"),
+    ("intitulé", "projet__titre"),
+    ("bénéficiaire", "projet__porteur_raison_sociale"),
+    ("SIRET", "projet__porteur_siret"),
+    ("dispositif", "enveloppe__dispositif__nom"),
+    ("région", "enveloppe__region__nom"),
+    ("année", "enveloppe__annee"),
+    ("montant", "montant"),
+    ("nature", "nature"),
+    ("statut", "statut"),
+    ("référence de décision", "reference_decision"),
+    ("date de décision", "date_decision"),
+    ("date de convention", "date_convention"),
+]
+
+
+@admin.register(Operateur)
+class OperateurAdmin(PerimetreAdmin):
+    perimetre = False
+    modifiable_par = "national"
+    list_display = ["nom", "sigle", "type", "siret"]
+    list_filter = ["type"]
+    search_fields = ["nom", "sigle", "siret"]
+
+
+@admin.register(Dispositif)
+class DispositifAdmin(PerimetreAdmin, SimpleHistoryAdmin):
+    perimetre = False
+    modifiable_par = "national"
+    list_display = [
+        "nom",
+        "operateur",
+        "phase",
+        "montant_national",
+        "montant_alloue",
+        "montant_engage",
+        "montant_verse",
+        "date_debut",
+        "date_fin",
+    ]
+    list_filter = ["phase", "operateur"]
+    list_select_related = ["operateur", "phase"]
+    search_fields = ["nom", "code"]
+    readonly_fields = ["montant_alloue", "montant_engage", "montant_verse"]
+    prepopulated_fields = {"code": ["nom"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).avec_totaux()
+
+    @admin.display(description="alloué aux régions", ordering="montant_alloue")
+    def montant_alloue(self, obj):
+        return obj.montant_alloue
+
+    @admin.display(description="engagé", ordering="montant_engage")
+    def montant_engage(self, obj):
+        return obj.montant_engage
+
+    @admin.display(description="versé", ordering="montant_verse")
+    def montant_verse(self, obj):
+        return obj.montant_verse
+
+
+class EnveloppeForm(forms.ModelForm):
+    class Meta:
+        model = Enveloppe
+        fields = ["dispositif", "region", "annee", "montant"]
+
+
+@admin.register(Enveloppe)
+class EnveloppeAdmin(PerimetreAdmin, SimpleHistoryAdmin):
+    form = EnveloppeForm
+    modifiable_par = "national"
+    list_display = [
+        "__str__",
+        "montant",
+        "montant_propose",
+        "montant_engage",
+        "montant_conventionne",
+        "montant_verse",
+        "montant_disponible",
+        "consommation",
+    ]
+    list_filter = ["dispositif", "region", "annee"]
+    list_select_related = ["dispositif", "region"]
+    search_fields = ["dispositif__nom", "region__nom"]
+    readonly_fields = [
+        "montant_propose",
+        "montant_engage",
+        "montant_conventionne",
+        "montant_verse",
+        "montant_disponible",
+        "consommation",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).avec_consommation()
+
+    def get_readonly_fields(self, request, obj=None):
+        champs = list(super().get_readonly_fields(request, obj))
+        return champs + (["dispositif", "region", "annee"] if obj else [])
+
+    def _chiffre(nom, libelle):  # noqa: N805 - small factory of display methods
+        @admin.display(description=libelle, ordering=nom)
+        def affichage(self, obj):
+            return getattr(obj, nom, None)
+
+        return affichage
+
+    montant_propose = _chiffre("montant_propose", "proposé")
+    montant_engage = _chiffre("montant_engage", "engagé")
+    montant_conventionne = _chiffre("montant_conventionne", "conventionné")
+    montant_verse = _chiffre("montant_verse", "versé")
+    montant_disponible = _chiffre("montant_disponible", "disponible")
+
+    @admin.display(description="consommation", ordering="taux_consommation")
+    def consommation(self, obj):
+        from django.utils.html import format_html
+
+        taux = obj.taux_consommation or 0
+        return format_html(
+            '<progress max="100" value="{}" aria-hidden="true"></progress> {} %',
+            int(taux),
+            taux,
+        )
+
+    def save_model(self, request, obj, form, change):
+        cree = services.enveloppe_allouer(
+            user=request.user,
+            dispositif=obj.dispositif,
+            region=obj.region,
+            annee=obj.annee,
+            montant=form.cleaned_data["montant"],
+        )
+        obj.pk = cree.pk
+        obj._state.adding = False
+
+
+class VersementInline(LectureSeuleInline):
+    model = Versement
+    fields = ["date", "montant", "reference", "cree_le"]
+    readonly_fields = fields
+
+
+class AideCreationForm(forms.ModelForm):
+    class Meta:
+        model = Aide
+        fields = ["enveloppe", "projet", "montant", "nature", "reference_decision", "date_decision"]
+
+
+class DateForm(forms.Form):
+    date_convention = forms.DateField(label="Date de la convention (AAAA-MM-JJ)")
+
+
+class MotifForm(forms.Form):
+    motif = forms.CharField(label="Motif d'annulation", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class VersementForm(forms.Form):
+    montant = forms.DecimalField(label="Montant (€)", max_digits=14, decimal_places=2)
+    date_versement = forms.DateField(label="Date du versement (AAAA-MM-JJ)")
+    reference = forms.CharField(label="Référence", required=False, max_length=100)
+
+
+OPERATIONS = {
+    # name: (label, form, service call)
+    "engager": ("Engager", None, lambda user, aide, d: services.aide_engager(user=user, aide=aide)),
+    "conventionner": (
+        "Conventionner",
+        DateForm,
+        lambda user, aide, d: services.aide_conventionner(
+            user=user, aide=aide, date_convention=d["date_convention"]
+        ),
+    ),
+    "annuler": (
+        "Annuler l'aide",
+        MotifForm,
+        lambda user, aide, d: services.aide_annuler(user=user, aide=aide, motif=d["motif"]),
+    ),
+    "verser": (
+        "Enregistrer un versement",
+        VersementForm,
+        lambda user, aide, d: services.versement_enregistrer(
+            user=user,
+            aide=aide,
+            montant=d["montant"],
+            date_versement=d["date_versement"],
+            reference=d["reference"],
+        ),
+    ),
+}
+
+
+@admin.register(Aide)
+class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
+    change_form_template = "admin/financements/aide/change_form.html"
+    change_list_template = "admin/financements/aide/change_list.html"
+    list_display = [
+        "__str__",
+        "projet",
+        "enveloppe",
+        "montant",
+        "nature",
+        "statut",
+        "montant_verse",
+        "date_decision",
+        "date_convention",
+    ]
+    list_filter = [
+        "statut",
+        "nature",
+        "enveloppe__dispositif",
+        "enveloppe__region",
+        "enveloppe__annee",
+        "enveloppe__dispositif__operateur",
+    ]
+    list_select_related = ["projet", "enveloppe__dispositif", "enveloppe__region"]
+    search_fields = [
+        "projet__reference",
+        "projet__titre",
+        "projet__porteur_raison_sociale",
+        "projet__porteur_siret",
+        "reference_decision",
+    ]
+    autocomplete_fields = ["projet", "enveloppe"]
+    date_hierarchy = "cree_le"
+    inlines = [VersementInline]
+    # Once proposed, an aide changes only through the operations (buttons).
+    readonly_fields = [
+        "enveloppe",
+        "projet",
+        "montant",
+        "nature",
+        "statut",
+        "montant_verse",
+        "reference_decision",
+        "date_decision",
+        "date_convention",
+        "motif_annulation",
+        "cree_le",
+        "modifie_le",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).avec_verse()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = AideCreationForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return AideCreationForm.Meta.fields
+        return super().get_fields(request, obj)
+
+    @admin.display(description="versé", ordering="montant_verse")
+    def montant_verse(self, obj):
+        return getattr(obj, "montant_verse", None)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # every field is read-only once proposed
+        cree = services.aide_proposer(
+            user=request.user,
+            enveloppe=obj.enveloppe,
+            projet=obj.projet,
+            montant=obj.montant,
+            nature=obj.nature,
+            reference_decision=obj.reference_decision,
+            date_decision=obj.date_decision,
+        )
+        obj.pk = cree.pk
+        obj._state.adding = False
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self.has_change_permission(request, obj):
+            context["operations"] = [(nom, libelle) for nom, (libelle, *_) in OPERATIONS.items()]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        vue = self.admin_site.admin_view
+        return [
+            path("exporter/", vue(self.vue_export), name="financements_aide_export"),
+            path(
+                "<int:pk>/operation/<str:nom>/",
+                vue(self.vue_operation),
+                name="financements_aide_operation",
+            ),
+            *super().get_urls(),
+        ]
+
+    def vue_operation(self, request, pk, nom):
+        aide = get_object_or_404(self.get_queryset(request), pk=pk)
+        if nom not in OPERATIONS or not self.has_change_permission(request, aide):
+            raise PermissionDenied
+        libelle, classe_form, appel = OPERATIONS[nom]
+        retour = reverse("admin:financements_aide_change", args=[aide.pk])
+        formulaire = classe_form(request.POST or None) if classe_form else None
+        if request.method == "POST" and (formulaire is None or formulaire.is_valid()):
+            try:
+                appel(request.user, aide, formulaire.cleaned_data if formulaire else {})
+            except (ValidationError, PermissionDenied) as refus:
+                texte = refus.messages[0] if isinstance(refus, ValidationError) else str(refus)
+                messages.error(request, texte)
+            else:
+                messages.success(request, f"{libelle} : fait.")
+            return HttpResponseRedirect(retour)
+        return TemplateResponse(
+            request,
+            "admin/financements/aide/operation.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "aide": aide,
+                "libelle": libelle,
+                "form": formulaire,
+                "retour": retour,
+                "title": f"{libelle} — {aide}",
+            },
+        )
+
+    def vue_export(self, request):
+        request.GET = request.GET.copy()
+        format_ = request.GET.pop("format", ["csv"])[0]
+        queryset = self.get_changelist_instance(request).get_queryset(request).order_by("pk")
+        return exporter(queryset, COLONNES_AIDES, "aides", "xlsx" if format_ == "xlsx" else "csv")
+
+
+@admin.register(Versement)
+class VersementAdmin(PerimetreAdmin, SimpleHistoryAdmin):
+    list_display = ["__str__", "aide", "montant", "date", "reference"]
+    list_select_related = ["aide__projet", "aide__enveloppe__dispositif", "aide__enveloppe__region"]
+    search_fields = ["reference", "aide__projet__reference"]
+    date_hierarchy = "date"
+    modifiable_par = None

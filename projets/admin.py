@@ -1,0 +1,585 @@
+"""Back-office of dossiers: perimeter-filtered lists, lifecycle buttons, exports, imports."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from config.admin import LectureSeuleInline, PerimetreAdmin
+from config.exports import exporter
+from financements.models import Aide, projets_avec_financements
+from territoires import perimetre
+from territoires.models import Departement
+
+from . import services
+from .importation import importer_dossiers
+from .models import AvisRevue, Message, PieceJointe, Projet, RevueRegionale, TransitionProjet
+
+COLONNES_EXPORT = [
+    ("référence", "reference"),
+    ("intitulé", "titre"),
+    ("territoire", "territoire__nom"),
+    ("région", "commune__departement__region__nom"),
+    ("département", "commune__departement_id"),
+    ("commune", "commune__nom"),
+    ("code INSEE", "commune_id"),
+    ("EPCI", "commune__epci__nom"),
+    ("SIREN EPCI", "commune__epci_id"),
+    ("statut", "statut"),
+    ("nature", "nature"),
+    ("porteur", "porteur_raison_sociale"),
+    ("SIRET", "porteur_siret"),
+    ("taille", "porteur_taille"),
+    ("investissement", "montant_investissement"),
+    ("aide demandée", "aide_demandee"),
+    ("emplois créés", "emplois_crees"),
+    ("emplois maintenus", "emplois_maintenus"),
+    ("CO2 évité t/an", "co2_evite"),
+    ("QPV", "zone_qpv"),
+    ("ZRR", "zone_zrr"),
+    ("AFR", "zone_afr"),
+    ("ACV", "zone_acv"),
+    ("créé le", "cree_le"),
+    ("déposé le", "depose_le"),
+    ("décidé le", "decide_le"),
+]
+
+
+class RegionFiltre(admin.SimpleListFilter):
+    title = "région"
+    parameter_name = "region"
+
+    def lookups(self, request, model_admin):
+        return [(r.code, r.nom) for r in perimetre.regions_visibles(request.user).order_by("nom")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(commune__departement__region=self.value())
+        return queryset
+
+
+class DepartementFiltre(admin.SimpleListFilter):
+    title = "département"
+    parameter_name = "departement"
+
+    def lookups(self, request, model_admin):
+        regions = perimetre.regions_visibles(request.user)
+        return [(d.code, str(d)) for d in Departement.objects.filter(region__in=regions)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(commune__departement=self.value())
+        return queryset
+
+
+class ZoneFragileFiltre(admin.SimpleListFilter):
+    title = "zone fragile"
+    parameter_name = "zone"
+    ZONES = {
+        "qpv": "QPV",
+        "zrr": "ZRR",
+        "afr": "AFR",
+        "acv": "Action cœur de ville",
+        "toutes": "au moins une",
+    }
+
+    def lookups(self, request, model_admin):
+        return list(self.ZONES.items())
+
+    def queryset(self, request, queryset):
+        valeur = self.value()
+        if valeur == "toutes":
+            from django.db.models import Q
+
+            return queryset.filter(
+                Q(zone_qpv=True) | Q(zone_zrr=True) | Q(zone_afr=True) | Q(zone_acv=True)
+            )
+        if valeur in self.ZONES:
+            return queryset.filter(**{f"zone_{valeur}": True})
+        return queryset
+
+
+class PieceJointeInline(LectureSeuleInline):
+    model = PieceJointe
+    fields = ["type", "lien", "type_mime", "taille", "depose_par", "depose_le"]
+    readonly_fields = fields
+
+    @admin.display(description="fichier")
+    def lien(self, obj):
+        url = reverse("admin:projets_projet_piece", args=[obj.projet_id, obj.uuid])
+        return format_html('<a href="{}">{}</a>', url, obj.nom_original)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("depose_par")
+
+
+class MessageInline(LectureSeuleInline):
+    model = Message
+    fields = ["envoye_le", "auteur", "demande_complements", "texte"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("auteur")
+
+
+class TransitionInline(LectureSeuleInline):
+    model = TransitionProjet
+    verbose_name_plural = "historique des statuts"
+    fields = ["date", "statut_avant", "statut_apres", "auteur", "commentaire"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("auteur")
+
+
+class AideInline(LectureSeuleInline):
+    model = Aide
+    fields = ["lien", "enveloppe", "montant", "nature", "statut", "date_convention"]
+    readonly_fields = fields
+
+    @admin.display(description="aide")
+    def lien(self, obj):
+        url = reverse("admin:financements_aide_change", args=[obj.pk])
+        return format_html('<a href="{}">Aide n° {}</a>', url, obj.pk)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("enveloppe__dispositif", "enveloppe__region")
+        )
+
+
+class ProjetForm(forms.ModelForm):
+    class Meta:
+        model = Projet
+        fields = ["territoire", "phase", "axes", *services.CHAMPS_MODIFIABLES]
+
+    def clean(self):
+        donnees = super().clean()
+        projet = self.instance
+        if self.errors:
+            return donnees
+        try:
+            services.verifier_commune(projet)
+            if "axes" in donnees:
+                services.verifier_axes(projet, donnees["axes"])
+        except ValidationError as erreur:
+            self.add_error(None, erreur)
+        return donnees
+
+
+class CommentaireForm(forms.Form):
+    commentaire = forms.CharField(
+        label="Commentaire (motif ou message au porteur)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+    )
+
+
+class ImportForm(forms.Form):
+    fichier = forms.FileField(label="Fichier CSV (séparateur « ; ») ou XLSX")
+    simulation = forms.BooleanField(
+        label="Simulation seulement (vérifie toutes les lignes sans rien enregistrer)",
+        required=False,
+        initial=True,
+    )
+
+
+def _action_transition(nom):
+    regle = services.TRANSITIONS[nom]
+
+    def action(modeladmin, request, queryset):
+        return modeladmin.transition_en_masse(request, queryset, regle)
+
+    action.__name__ = f"transition_{nom}"
+    action.short_description = f"{regle.libelle} (dossiers sélectionnés)"
+    action.allowed_permissions = ("change",)
+    return action
+
+
+TRANSITIONS_AGENT = [
+    n for n, t in services.TRANSITIONS.items() if t.acteur is services.Acteur.AGENT
+]
+
+
+@admin.register(Projet)
+class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
+    form = ProjetForm
+    change_form_template = "admin/projets/projet/change_form.html"
+    change_list_template = "admin/projets/projet/change_list.html"
+    list_display = [
+        "reference",
+        "titre",
+        "territoire",
+        "region",
+        "statut",
+        "montant_investissement",
+        "aide_demandee",
+        "depose_le",
+    ]
+    list_display_links = ["reference", "titre"]
+    list_filter = [
+        "statut",
+        RegionFiltre,
+        DepartementFiltre,
+        ("territoire", admin.RelatedOnlyFieldListFilter),
+        "phase",
+        "axes",
+        ("aides__enveloppe__dispositif", admin.RelatedOnlyFieldListFilter),
+        "nature",
+        "porteur_taille",
+        ZoneFragileFiltre,
+    ]
+    list_select_related = ["territoire", "commune__departement__region"]
+    search_fields = [
+        "reference",
+        "titre",
+        "porteur_raison_sociale",
+        "porteur_siret",
+        "commune__nom",
+        "commune__code_insee",
+        "commune__epci__nom",
+        "commune__epci__siren",
+    ]
+    autocomplete_fields = ["commune", "territoire"]
+    filter_horizontal = ["axes"]
+    date_hierarchy = "cree_le"
+    inlines = [AideInline, PieceJointeInline, MessageInline, TransitionInline]
+    actions = [_action_transition(nom) for nom in TRANSITIONS_AGENT]
+    readonly_fields = [
+        "reference",
+        "statut",
+        "deposant",
+        "instructeur",
+        "cree_le",
+        "depose_le",
+        "decide_le",
+        "modifie_le",
+        "aide_totale",
+        "aide_engagee",
+        "aide_versee",
+        "effet_levier",
+    ]
+    fieldsets = [
+        (
+            "Dossier",
+            {
+                "fields": [
+                    "reference",
+                    "statut",
+                    "territoire",
+                    "phase",
+                    "titre",
+                    "description",
+                    "nature",
+                    "axes",
+                ]
+            },
+        ),
+        (
+            "Porteur",
+            {
+                "fields": [
+                    "porteur_raison_sociale",
+                    "porteur_siret",
+                    "porteur_taille",
+                    "contact_nom",
+                    "contact_email",
+                    "contact_telephone",
+                ]
+            },
+        ),
+        ("Localisation", {"fields": ["commune"]}),
+        (
+            "Financement",
+            {
+                "fields": [
+                    "montant_investissement",
+                    "aide_demandee",
+                    "aide_totale",
+                    "aide_engagee",
+                    "aide_versee",
+                    "effet_levier",
+                ]
+            },
+        ),
+        (
+            "Impacts",
+            {
+                "fields": [
+                    "emplois_crees",
+                    "emplois_maintenus",
+                    "co2_evite",
+                    ("zone_qpv", "zone_zrr", "zone_afr", "zone_acv"),
+                    ("date_debut_prevue", "date_fin_prevue"),
+                ]
+            },
+        ),
+        (
+            "Suivi",
+            {
+                "fields": [
+                    "deposant",
+                    "instructeur",
+                    "cree_le",
+                    "depose_le",
+                    "decide_le",
+                    "modifie_le",
+                ]
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return projets_avec_financements(super().get_queryset(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        champs = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            champs += ["territoire", "phase"]
+            if obj.est_final:
+                champs = [f.name for f in Projet._meta.fields] + ["axes"] + champs
+        return champs
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and "axes" in form.base_fields:
+            # Axes are limited to the dossier's phase.
+            form.base_fields["axes"].queryset = obj.phase.axes.all()
+        return form
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "axes":
+            kwargs["queryset"] = db_field.related_model.objects.select_related("phase")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description="région", ordering="commune__departement__region__nom")
+    def region(self, obj):
+        return obj.commune.departement.region if obj.commune_id else obj.territoire.region_pilote
+
+    @admin.display(description="aides (hors annulées)")
+    def aide_totale(self, obj):
+        return getattr(obj, "aide_totale", None)
+
+    @admin.display(description="aides engagées")
+    def aide_engagee(self, obj):
+        return getattr(obj, "aide_engagee", None)
+
+    @admin.display(description="versé")
+    def aide_versee(self, obj):
+        return getattr(obj, "aide_versee", None)
+
+    @admin.display(description="effet de levier (investissement ÷ aide engagée)")
+    def effet_levier(self, obj):
+        return getattr(obj, "effet_levier", None)
+
+    # Writes go through the services.
+    def save_model(self, request, obj, form, change):
+        donnees = {
+            champ: form.cleaned_data[champ]
+            for champ in services.CHAMPS_MODIFIABLES
+            if champ in form.cleaned_data
+        }
+        axes = form.cleaned_data.get("axes")
+        if change:
+            changes = {c: v for c, v in donnees.items() if c in form.changed_data}
+            services.projet_modifier(projet=obj, user=request.user, axes=axes, **changes)
+            obj.refresh_from_db()
+            return
+        cree = services.projet_creer(
+            user=request.user,
+            territoire=obj.territoire,
+            phase=obj.phase,
+            axes=axes or (),
+            **donnees,
+        )
+        obj.pk, obj.reference = cree.pk, cree.reference
+        obj._state.adding = False
+        obj._state.db = cree._state.db
+
+    def save_related(self, request, form, formsets, change):
+        """Axes were saved by the service; the inlines are read-only."""
+
+    def get_urls(self):
+        vue = self.admin_site.admin_view
+        return [
+            path("exporter/", vue(self.vue_export), name="projets_projet_export"),
+            path("importer/", vue(self.vue_import), name="projets_projet_import"),
+            path(
+                "<int:pk>/transition/<str:nom>/",
+                vue(self.vue_transition),
+                name="projets_projet_transition",
+            ),
+            path("<int:pk>/pieces/<uuid:uuid>/", vue(self.vue_piece), name="projets_projet_piece"),
+            *super().get_urls(),
+        ]
+
+    def _projet(self, request, pk) -> Projet:
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["transitions"] = [
+                t
+                for t in services.transitions_possibles(user=request.user, projet=obj)
+                if t.acteur is services.Acteur.AGENT
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def vue_transition(self, request, pk, nom):
+        projet = self._projet(request, pk)
+        regle = services.TRANSITIONS.get(nom)
+        if regle is None or regle.acteur is not services.Acteur.AGENT:
+            raise PermissionDenied
+        formulaire = CommentaireForm(request.POST or None)
+        retour = reverse("admin:projets_projet_change", args=[projet.pk])
+        if request.method == "POST" and formulaire.is_valid():
+            try:
+                services.projet_transitionner(
+                    projet=projet,
+                    transition=nom,
+                    user=request.user,
+                    commentaire=formulaire.cleaned_data["commentaire"],
+                )
+            except services.TransitionRefusee as refus:
+                messages.error(request, refus.messages[0])
+            else:
+                messages.success(request, f"{projet.reference} : {regle.libelle.lower()} — fait.")
+            return HttpResponseRedirect(retour)
+        return TemplateResponse(
+            request,
+            "admin/projets/projet/transition.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "projet": projet,
+                "regle": regle,
+                "form": formulaire,
+                "retour": retour,
+                "title": f"{regle.libelle} — {projet.reference}",
+            },
+        )
+
+    def transition_en_masse(self, request, queryset, regle):
+        formulaire = CommentaireForm(request.POST if "appliquer" in request.POST else None)
+        if "appliquer" in request.POST and formulaire.is_valid():
+            faits, refus = 0, []
+            for projet in queryset:
+                try:
+                    services.projet_transitionner(
+                        projet=projet,
+                        transition=regle.nom,
+                        user=request.user,
+                        commentaire=formulaire.cleaned_data["commentaire"],
+                    )
+                    faits += 1
+                except services.TransitionRefusee as erreur:
+                    refus.append(f"{projet.reference} : {erreur.messages[0]}")
+            if faits:
+                messages.success(request, f"{regle.libelle} : {faits} dossier(s).")
+            for texte in refus:
+                messages.error(request, texte)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/projets/projet/transition_masse.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "regle": regle,
+                "form": formulaire,
+                "projets": queryset,
+                "action": request.POST.get("action"),
+                "title": f"{regle.libelle} — {queryset.count()} dossier(s)",
+            },
+        )
+
+    def vue_piece(self, request, pk, uuid):
+        projet = self._projet(request, pk)
+        piece = get_object_or_404(PieceJointe, projet=projet, uuid=uuid)
+        reponse = FileResponse(
+            piece.fichier.open("rb"),
+            as_attachment=True,
+            filename=piece.nom_original,
+            content_type=piece.type_mime,
+        )
+        reponse["X-Content-Type-Options"] = "nosniff"
+        return reponse
+
+    def vue_export(self, request):
+        request.GET = request.GET.copy()
+        format_ = request.GET.pop("format", ["csv"])[0]
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request).order_by("reference")
+        return exporter(
+            queryset, COLONNES_EXPORT, "dossiers", "xlsx" if format_ == "xlsx" else "csv"
+        )
+
+    def vue_import(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        formulaire = ImportForm(request.POST or None, request.FILES or None)
+        rapport = None
+        if request.method == "POST" and formulaire.is_valid():
+            rapport = importer_dossiers(
+                fichier=formulaire.cleaned_data["fichier"],
+                user=request.user,
+                simulation=formulaire.cleaned_data["simulation"],
+            )
+            if rapport.enregistre:
+                messages.success(request, f"{rapport.crees} dossier(s) importé(s) en brouillon.")
+        return TemplateResponse(
+            request,
+            "admin/projets/projet/import.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "form": formulaire,
+                "rapport": rapport,
+                "title": "Importer des dossiers",
+            },
+        )
+
+
+class AvisInline(admin.TabularInline):
+    model = AvisRevue
+    extra = 1
+    autocomplete_fields = ["projet"]
+
+
+@admin.register(RevueRegionale)
+class RevueRegionaleAdmin(PerimetreAdmin, SimpleHistoryAdmin):
+    list_display = ["__str__", "region", "date"]
+    list_filter = ["region"]
+    list_select_related = ["region"]
+    date_hierarchy = "date"
+    inlines = [AvisInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region":
+            kwargs["queryset"] = perimetre.regions_visibles(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Message)
+class MessageAdmin(PerimetreAdmin):
+    list_display = ["projet", "auteur", "envoye_le", "demande_complements"]
+    list_select_related = ["projet", "auteur"]
+    search_fields = ["projet__reference", "texte"]
+    modifiable_par = None
+
+
+@admin.register(PieceJointe)
+class PieceJointeAdmin(PerimetreAdmin):
+    list_display = ["nom_original", "projet", "type", "type_mime", "taille", "depose_le"]
+    list_select_related = ["projet"]
+    list_filter = ["type"]
+    search_fields = ["projet__reference", "nom_original"]
+    exclude = ["fichier"]
+    modifiable_par = None
