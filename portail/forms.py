@@ -3,6 +3,8 @@
 Writes go through `projets.services`; views pass `cleaned_data` to them.
 """
 
+import re
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.db.models import Q
@@ -19,11 +21,24 @@ def champ(nom: str, **kwargs):
     return Projet._meta.get_field(nom).formfield(**kwargs)
 
 
+class NombreDecimalFrancais(forms.DecimalField):
+    """A decimal written the French way: « 1 250 000,50 » (any spaces, comma or point)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.widget.is_localized = True  # shown with a decimal comma
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"\s", "", value).replace(",", ".")
+        return super().to_python(value)
+
+
 def champ_montant(nom: str):
     return champ(
         nom,
+        form_class=NombreDecimalFrancais,
         min_value=0,
-        localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         help_text="En euros, par exemple « 250000 » ou « 250 000,50 ».",
         error_messages={
@@ -69,6 +84,7 @@ class SectionPorteurForm(SectionDossierForm):
     porteur_raison_sociale = champ("porteur_raison_sociale")
     porteur_siret = champ(
         "porteur_siret",
+        max_length=20,  # spaces allowed while typing, removed by clean_porteur_siret
         help_text="Quatorze chiffres, sans espace (le SIREN suivi du NIC de l'établissement).",
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
@@ -198,8 +214,8 @@ class SectionImpactsForm(SectionDossierForm):
     )
     co2_evite = champ(
         "co2_evite",
+        form_class=NombreDecimalFrancais,
         min_value=0,
-        localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         help_text="Tonnes d'équivalent CO₂ évitées par an, estimation.",
         error_messages={"min_value": "Le CO₂ évité ne peut pas être négatif."},
@@ -232,9 +248,9 @@ class NouveauDossierForm(FormulaireDsfr):
     def __init__(self, *args, territoires, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["territoire"].queryset = territoires
-        if len(territoires) == 1:
+        if territoires.count() == 1:
             self.fields["territoire"].widget = forms.HiddenInput()
-            self.fields["territoire"].initial = territoires[0].pk
+            self.fields["territoire"].initial = territoires.get().pk
 
 
 class MessageForm(FormulaireDsfr):

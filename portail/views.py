@@ -289,7 +289,7 @@ def mes_dossiers(request):
 
 @porteur_requis
 def dossier_nouveau(request):
-    territoires_porteur = list(Territoire.objects.visibles_par(request.user).order_by("nom"))
+    territoires_porteur = Territoire.objects.visibles_par(request.user).order_by("nom")
     phase = chiffres.phase_en_cours()
     form = NouveauDossierForm(request.POST or None, territoires=territoires_porteur)
     if request.method == "POST" and form.is_valid():
