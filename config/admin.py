@@ -12,7 +12,8 @@ from Django's per-model permissions:
 """
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
 
@@ -110,10 +111,40 @@ class PerimetreAdmin(admin.ModelAdmin):
         """A service refusing the save shows its French message; nothing is saved."""
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (ValidationError, PermissionDenied) as refus:
-            texte = " ".join(refus.messages) if isinstance(refus, ValidationError) else str(refus)
-            self.message_user(request, texte or "Opération refusée.", messages.ERROR)
+        except ValidationError as refus:
+            self.message_user(request, " ".join(refus.messages), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._exiger_dans_le_perimetre(request, [object_id])
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._exiger_dans_le_perimetre(request, [object_id])
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._exiger_dans_le_perimetre(request, [object_id])
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def has_change_history_permission(self, request, obj=None):
+        # No revert from the history: every change goes through the services.
+        return False
+
+    def response_action(self, request, queryset):
+        """Bulk actions on objects outside the perimeter answer 404, not a silent skip."""
+        choisis = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        if choisis and request.POST.get("select_across", "0") == "0":
+            self._exiger_dans_le_perimetre(request, choisis)
+        return super().response_action(request, queryset)
+
+    def _exiger_dans_le_perimetre(self, request, identifiants):
+        try:
+            cles = {self.model._meta.pk.to_python(unquote(i)) for i in identifiants}
+        except ValidationError as exc:
+            raise Http404("Objet introuvable.") from exc
+        if self.get_queryset(request).filter(pk__in=cles).count() != len(cles):
+            raise Http404("Objet introuvable.")
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Outside the perimeter (or nonexistent): a plain 404, never a hint.
