@@ -47,7 +47,12 @@ navigateur:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Chromium absent : les tests navigateur seront ignorés (apt-get install chromium)."; fi; }
 
-test: $(VENV)/.installe navigateur
+## axe-core (accessibility audit) and Chart.js from npm, for the browser tests.
+node_modules/.installe: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm absent : l'audit d'accessibilité des tests navigateur sera ignoré."; fi
+
+test: $(VENV)/.installe navigateur node_modules/.installe
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installe
