@@ -71,7 +71,7 @@ class PaginationAPI(BasePagination):
                     "format": "uri",
                     "description": "Adresse de la page précédente.",
                 },
-                "results": schema,
+                "results": {**schema, "description": "Résultats de la page."},
             },
         }
 

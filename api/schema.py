@@ -19,6 +19,19 @@ class SchemaAPI(AutoSchema):
             meta["description"] = libelle[:1].upper() + libelle[1:] + "."
         return meta
 
+    def _get_parameters(self):
+        parametres = super()._get_parameters()
+        for parametre in parametres:
+            if parametre.get("description"):
+                continue
+            if parametre["in"] == "path":
+                parametre["description"] = getattr(
+                    self.view, "description_identifiant", "Identifiant de la ressource."
+                )
+            elif parametre["name"] == "format":
+                parametre["description"] = "Format de la réponse : json (par défaut) ou csv."
+        return parametres
+
     def _get_response_bodies(self, direction="response"):
         from .serializers import ErreurSerializer
 

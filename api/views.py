@@ -118,6 +118,7 @@ class LectureViewSet(VueAPIMixin, viewsets.ReadOnlyModelViewSet):
 class RegionViewSet(LectureViewSet):
     """Régions (code INSEE)."""
 
+    description_identifiant = "Code INSEE de la région (ex. 84)."
     queryset = Region.objects.all()
     serializer_class = serializers.RegionSerializer
     filterset_class = filters.RegionFilter
@@ -129,6 +130,7 @@ class RegionViewSet(LectureViewSet):
 class DepartementViewSet(LectureViewSet):
     """Départements (code INSEE)."""
 
+    description_identifiant = "Code INSEE du département (ex. 07, 2A, 974)."
     queryset = Departement.objects.all()
     serializer_class = serializers.DepartementSerializer
     filterset_class = filters.DepartementFilter
@@ -140,6 +142,7 @@ class DepartementViewSet(LectureViewSet):
 class IntercommunaliteViewSet(LectureViewSet):
     """Intercommunalités à fiscalité propre (EPCI, SIREN)."""
 
+    description_identifiant = "SIREN de l'intercommunalité (9 chiffres)."
     queryset = Intercommunalite.objects.select_related("departement")
     serializer_class = serializers.IntercommunaliteSerializer
     filterset_class = filters.IntercommunaliteFilter
@@ -151,6 +154,7 @@ class IntercommunaliteViewSet(LectureViewSet):
 class CommuneViewSet(LectureViewSet):
     """Communes (code INSEE)."""
 
+    description_identifiant = "Code INSEE de la commune (5 caractères)."
     queryset = Commune.objects.all()
     serializer_class = serializers.CommuneSerializer
     filterset_class = filters.CommuneFilter
@@ -162,6 +166,7 @@ class CommuneViewSet(LectureViewSet):
 class PhaseViewSet(LectureViewSet):
     """Phases du programme (code, ex. 2023-2027)."""
 
+    description_identifiant = "Code de la phase (ex. 2023-2027)."
     queryset = Phase.objects.all()
     serializer_class = serializers.PhaseSerializer
     filterset_class = filters.PhaseFilter
@@ -173,6 +178,9 @@ class PhaseViewSet(LectureViewSet):
 class AxeViewSet(LectureViewSet):
     """Axes prioritaires de chaque phase (identifiant `<phase>-<code>`)."""
 
+    description_identifiant = (
+        "Identifiant de l'axe : code de la phase et code de l'axe (ex. 2023-2027-foncier)."
+    )
     queryset = Axe.objects.avec_identifiant()
     serializer_class = serializers.AxeSerializer
     filterset_class = filters.AxeFilter
@@ -187,6 +195,9 @@ class TerritoireViewSet(LectureViewSet):
 
     Le détail accepte le slug ou l'identifiant ANCT (ex. ti-8413)."""
 
+    description_identifiant = (
+        "Slug du territoire (ex. ardeche-drome-nord) ou identifiant ANCT (ex. ti-8413)."
+    )
     queryset = Territoire.objects.avec_composition()
     serializer_class = serializers.TerritoireSerializer
     filterset_class = filters.TerritoireFilter
@@ -207,6 +218,7 @@ class ProjetViewSet(LectureViewSet):
     réalisés, champs publics. Jeton « complet » ou session d'agent : tous les dossiers du
     périmètre, avec contacts et chiffres complets."""
 
+    description_identifiant = "Référence du dossier (ex. TI-84-2026-00012)."
     serializer_class = serializers.ProjetSerializer
     filterset_class = filters.ProjetFilter
     lookup_field = "reference"
@@ -230,6 +242,7 @@ class ProjetViewSet(LectureViewSet):
 class DispositifViewSet(LectureViewSet):
     """Dispositifs (fonds et mesures, code) avec leurs montants alloués, engagés, versés."""
 
+    description_identifiant = "Code du dispositif (ex. fonds-acceleration)."
     queryset = Dispositif.objects.select_related("operateur", "phase").avec_totaux()
     serializer_class = serializers.DispositifSerializer
     filterset_class = filters.DispositifFilter
@@ -243,6 +256,10 @@ class EnveloppeViewSet(LectureViewSet):
 
     Identifiant : `<code du dispositif>-<code région>-<année>`."""
 
+    description_identifiant = (
+        "Identifiant de l'enveloppe : code du dispositif, code de la région, année "
+        "(ex. fonds-acceleration-84-2026)."
+    )
     serializer_class = serializers.EnveloppeSerializer
     filterset_class = filters.EnveloppeFilter
     permission_classes = [AccesComplet]
@@ -265,6 +282,7 @@ class AideViewSet(LectureViewSet):
     Sans jeton : aides engagées, conventionnées ou soldées des dossiers publics. Accès
     complet : toutes les aides des dossiers du périmètre."""
 
+    description_identifiant = "Identifiant public (UUID) de l'aide."
     serializer_class = serializers.AideSerializer
     filterset_class = filters.AideFilter
     lookup_field = "uuid"
@@ -285,6 +303,7 @@ class AideViewSet(LectureViewSet):
 class VersementViewSet(LectureViewSet):
     """Versements sur les aides (identifiant public UUID)."""
 
+    description_identifiant = "Identifiant public (UUID) du versement."
     serializer_class = serializers.VersementSerializer
     filterset_class = filters.VersementFilter
     lookup_field = "uuid"
