@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "financements",
     "portail",
     "api",
+    "comptes",
 ]
 
 MIDDLEWARE = [
@@ -317,3 +318,28 @@ LOGGING = {
 # Project settings
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-territoires-2026")
 PIECE_JOINTE_TAILLE_MAX = 20 * 1024 * 1024
+
+# ProConnect (the State's OpenID Connect federation) through mozilla-django-oidc.
+# Configured only by environment variables; without them no ProConnect button is shown.
+# Endpoints come from the discovery document, fetched on first use and cached
+# (comptes/proconnect.py).
+PROCONNECT_CLIENT_ID = env_str("PROCONNECT_CLIENT_ID")
+PROCONNECT_CLIENT_SECRET = env_str("PROCONNECT_CLIENT_SECRET")
+# e.g. https://fca.integ01.dev-agentconnect.fr/api/v2/.well-known/openid-configuration
+PROCONNECT_DISCOVERY_URL = env_str("PROCONNECT_DISCOVERY_URL")
+PROCONNECT_ACR_VALUES = env_str("PROCONNECT_ACR_VALUES", "eidas1")
+# false: agents and staff may not sign in with a password (ProConnect is their only door).
+CONNEXION_MOT_DE_PASSE_AGENTS = env_bool("CONNEXION_MOT_DE_PASSE_AGENTS", True)
+AUTHENTICATION_BACKENDS = [
+    "comptes.backends.MotDePasseBackend",
+    "comptes.proconnect.ProConnectBackend",
+]
+OIDC_RP_CLIENT_ID = PROCONNECT_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = PROCONNECT_CLIENT_SECRET
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email given_name usual_name siret uid idp_id"
+OIDC_AUTHENTICATION_CALLBACK_URL = "proconnect_retour"
+OIDC_STORE_ID_TOKEN = True  # needed for the end-session id_token_hint
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = env_int("PROCONNECT_TIMEOUT", 10)
+LOGIN_REDIRECT_URL_FAILURE = "connexion"

@@ -5,6 +5,7 @@ from config.views import sante
 
 urlpatterns = [
     path("sante/", sante, name="sante"),
+    path("", include("comptes.urls_racine")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("", include("portail.urls")),
