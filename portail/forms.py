@@ -73,6 +73,10 @@ class SectionDossierForm(FormulaireDsfr):
             if nom in CHAMPS_REQUIS_DEPOT:
                 aide = f" {field.help_text}" if field.help_text else ""
                 field.help_text = f"Nécessaire au dépôt du dossier.{aide}"
+            if isinstance(field, forms.TypedChoiceField):
+                field.choices = [("", "— Choisir —"), *[c for c in field.choices if c[0] != ""]]
+        # DsfrBaseForm already built the bound fields, which copy the help text.
+        self._bound_fields_cache.clear()
 
 
 # ---------------------------------------------------------------------------

@@ -99,6 +99,7 @@ def audit_axe(page) -> list[dict]:
         pytest.skip("axe-core absent : lancez « npm ci » (ou make node_modules)")
     page.add_script_tag(path=str(AXE))
     resultat = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    assert resultat["passes"], "axe-core n'a évalué aucune règle"
     graves = [v for v in resultat["violations"] if v["impact"] in ("serious", "critical")]
     return [
         {

@@ -38,7 +38,10 @@ def test_parcours_complet_d_un_dossier(nouvelle_page, live_server, monde, person
     porteur.fill("#id_porteur_raison_sociale", "Composites du Vivarais")
     porteur.fill("#id_porteur_siret", "73282932000075")  # wrong check digit
     porteur.get_by_role("button", name="Enregistrer le brouillon").click()
-    assert porteur.get_by_text("clé de contrôle incorrecte").is_visible()
+    erreur = porteur.locator("#id_porteur_siret-desc-error")  # next to the field
+    assert "clé de contrôle incorrecte" in erreur.inner_text()
+    porteur.get_by_role("link", name=re.compile("SIRET du porteur")).click()  # error summary
+    assert porteur.evaluate("document.activeElement.id") == "id_porteur_siret"
     assert porteur.input_value("#id_porteur_raison_sociale") == "Composites du Vivarais"
     porteur.fill("#id_porteur_siret", "73282932000074")
     porteur.select_option("#id_porteur_taille", "PME")
@@ -71,7 +74,8 @@ def test_parcours_complet_d_un_dossier(nouvelle_page, live_server, monde, person
     porteur.fill("#id_montant_investissement", "2 400 000")
     porteur.fill("#id_aide_demandee", "3 000 000")
     porteur.get_by_role("button", name="Enregistrer et continuer").click()
-    assert porteur.get_by_text("ne peut pas dépasser le montant de l'investissement").is_visible()
+    erreur = porteur.locator("#id_aide_demandee-desc-error")
+    assert "ne peut pas dépasser le montant de l'investissement" in erreur.inner_text()
     capture(porteur, "dossier-financement-erreur")
     porteur.fill("#id_aide_demandee", "480 000")
     porteur.get_by_role("button", name="Enregistrer et continuer").click()
