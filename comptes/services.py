@@ -139,6 +139,7 @@ def inviter(par, email: str, p: Perimetre) -> tuple[Invitation, str]:
     if get_user_model().objects.filter(email__iexact=email).exists():
         raise ValidationError("Un compte existe déjà pour cette adresse.")
     jeton = secrets.token_urlsafe(32)
+    maintenant = timezone.now()
     invitation = Invitation.objects.create(
         email=email,
         role=p.role,
@@ -147,7 +148,8 @@ def inviter(par, email: str, p: Perimetre) -> tuple[Invitation, str]:
         organisation=p.organisation,
         jeton_empreinte=empreinte(jeton),
         invitee_par=par,
-        expire_le=timezone.now() + DUREE_INVITATION,
+        cree_le=maintenant,
+        expire_le=maintenant + DUREE_INVITATION,
     )
     invitation.regions.set(p.regions)
     invitation.departements.set(p.departements)
