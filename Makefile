@@ -55,6 +55,21 @@ node_modules/.installe: package.json package-lock.json
 test: $(VENV)/.installe navigateur node_modules/.installe
 	$(VENV)/bin/pytest
 
+## Benchmark on PostgreSQL (127.0.0.1:5432, user postgres): one fresh database per size.
+BENCH_TAILLES ?= 2000 20000
+bench: $(VENV)/.installe
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && apt-get install -y -qq wrk >/dev/null || true; }
+	@for n in $(BENCH_TAILLES); do \
+	  base=ti_bench_$$n; url=postgres://postgres@127.0.0.1:5432/$$base; \
+	  dropdb -h 127.0.0.1 -U postgres --if-exists $$base && createdb -h 127.0.0.1 -U postgres $$base; \
+	  DATABASE_URL=$$url $(MANAGE) migrate -v0 && \
+	  DATABASE_URL=$$url $(MANAGE) importer_referentiel -v0 >/dev/null && \
+	  DATABASE_URL=$$url $(MANAGE) importer_territoires fixtures/referentiel/territoires-connus.csv >/dev/null && \
+	  DATABASE_URL=$$url $(MANAGE) importer_dispositifs >/dev/null && \
+	  DATABASE_URL=$$url $(MANAGE) generer_donnees --projets $$n --seed 1 && \
+	  DATABASE_URL=$$url $(MANAGE) bench --charge || exit 1; \
+	done
+
 lint: $(VENV)/.installe
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -271,6 +271,12 @@ class Aide(models.Model):
         verbose_name = "aide"
         verbose_name_plural = "aides"
         ordering = ["-cree_le"]
+        indexes = [
+            models.Index(fields=["-cree_le"], name="aide_cree_le"),
+            # Per-envelope and per-dossier sums filtered by status.
+            models.Index(fields=["enveloppe", "statut"], name="aide_enveloppe_statut"),
+            models.Index(fields=["projet", "statut"], name="aide_projet_statut"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(montant__gt=0), name="aide_montant_positif"),
             models.CheckConstraint(

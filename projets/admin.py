@@ -336,8 +336,16 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         ),
     ]
 
-    def get_queryset(self, request):
-        return projets_avec_financements(super().get_queryset(request))
+    def get_object(self, request, object_id, from_field=None):
+        # Aid figures on the change page only: the changelist never computes them per row.
+        queryset = projets_avec_financements(self.get_queryset(request))
+        field = (
+            self.model._meta.pk if from_field is None else self.model._meta.get_field(from_field)
+        )
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (self.model.DoesNotExist, ValidationError, ValueError):
+            return None
 
     def get_readonly_fields(self, request, obj=None):
         champs = list(super().get_readonly_fields(request, obj))

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from simple_history.utils import bulk_create_with_history
 
@@ -362,6 +362,10 @@ def generer(*, projets: int, seed: int, stdout=None) -> dict:
                 )
             )
     Versement.objects.bulk_create(versements, batch_size=LOT)
+    if connection.vendor == "postgresql":
+        # Fresh planner statistics after a bulk load, or the plans are blind.
+        with connection.cursor() as curseur:
+            curseur.execute("ANALYZE")
     return {
         "territoires_crees": nb_territoires,
         "projets": len(crees),

@@ -176,6 +176,8 @@ class Projet(models.Model):
         ordering = ["-cree_le"]
         indexes = [
             models.Index(fields=["territoire", "statut"], name="projet_territoire_statut"),
+            # Default ordering: lets a LIMIT-ed page read the index instead of sorting all.
+            models.Index(fields=["-cree_le"], name="projet_cree_le"),
         ]
         constraints = [
             models.CheckConstraint(
