@@ -88,10 +88,24 @@ def _explorer(schema, entetes) -> int:
     return appels
 
 
-def test_api_conforme_a_son_schema_sous_requetes_generees(donnees_api, personas):
+@pytest.fixture
+def application_wsgi():
+    """Django's WSGI handler without the per-request connection closing, as the test client
+    does: the test's transaction must survive the requests."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_api_conforme_a_son_schema_sous_requetes_generees(donnees_api, personas, application_wsgi):
     """Anonymous then with a full-access token: no 5xx, documented statuses and content
     types, bodies matching the schema."""
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", application_wsgi)
     _, secret = emettre(personas, personas["region-ara"])
     appels = _explorer(schema, {})
     appels += _explorer(schema, {"Authorization": f"Bearer {secret}"})
