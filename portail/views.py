@@ -583,7 +583,7 @@ def dossier_abandonner(request, reference):
 def piece_jointe_telecharger(request, reference, uuid):
     """Download an attachment of a dossier the user may see (leads and officers alike)."""
     piece = get_object_or_404(
-        PieceJointe.objects.filter(projet__in=Projet.objects.visibles_par(request.user)),
+        PieceJointe.objects.visibles_par(request.user),
         projet__reference=reference,
         uuid=uuid,
     )
