@@ -107,6 +107,26 @@ class ProConnectBackend(OIDCAuthenticationBackend):
             return None
         return super().authenticate(request, **kwargs)
 
+    def retrieve_matching_jwk(self, token):
+        """The provider's key for this token: by `kid`, or its only RS256 key when the
+        token names none (the library would crash on a token without `kid`)."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.InvalidTokenError as exc:
+            raise ErreurProConnect("Jeton illisible.") from exc
+        reponse = requests.get(self.OIDC_OP_JWKS_ENDPOINT, timeout=settings.OIDC_TIMEOUT)
+        reponse.raise_for_status()
+        cles = [
+            cle
+            for cle in reponse.json().get("keys", [])
+            if cle.get("alg", self.OIDC_RP_SIGN_ALGO) == self.OIDC_RP_SIGN_ALGO
+            and cle.get("use", "sig") == "sig"
+            and (kid is None or cle.get("kid") == kid)
+        ]
+        if len(cles) != 1:
+            raise ErreurProConnect("Clé de signature du fournisseur introuvable.")
+        return jwt.PyJWK(cles[0])
+
     def _verify_jws(self, payload, key):
         """Signature (RS256 only), audience, issuer and expiry."""
         try:
