@@ -127,6 +127,12 @@ class ProConnectBackend(OIDCAuthenticationBackend):
             raise ErreurProConnect("Clé de signature du fournisseur introuvable.")
         return jwt.PyJWK(cles[0])
 
+    def get_user(self, user_id):
+        """A deactivated account loses its ProConnect session too (the library's
+        get_user does not check)."""
+        user = super().get_user(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
     def _verify_jws(self, payload, key):
         """Signature (RS256 only), audience, issuer and expiry."""
         try:

@@ -184,6 +184,17 @@ def test_compte_desactive_refuse(client, personas, proconnect):
     assert not DemandeHabilitation.objects.exists()
 
 
+def test_compte_desactive_perd_sa_session_proconnect(client, personas, proconnect):
+    agent = personas["region-ara"]
+    agent.email = "martine.dupont@ara.gouv.fr"
+    agent.save()
+    se_connecter(client, proconnect)
+    assert client.get("/").wsgi_request.user == agent
+    agent.is_active = False
+    agent.save()
+    assert not client.get("/").wsgi_request.user.is_authenticated
+
+
 def test_deconnexion_termine_la_session_proconnect(client, personas, proconnect):
     personas["porteur-adn"].email = "martine.dupont@ara.gouv.fr"
     personas["porteur-adn"].save()
