@@ -16,7 +16,9 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
+from django.urls import path
 
+from config.exports import exporter
 from territoires import perimetre
 
 
@@ -72,6 +74,28 @@ class PerimetreAdmin(admin.ModelAdmin):
     modifiable_par: str | None = "instructeur"
     ajout_possible = True
     list_per_page = 50
+    # (header, lookup) pairs: the filtered changelist exports to CSV / XLSX at export/.
+    colonnes_export: list[tuple[str, str]] | None = None
+
+    def get_urls(self):
+        urls = super().get_urls()
+        if not self.colonnes_export:
+            return urls
+        opts = self.model._meta
+        nom = f"{opts.app_label}_{opts.model_name}_export"
+        return [path("exporter/", self.admin_site.admin_view(self.vue_export), name=nom), *urls]
+
+    def vue_export(self, request):
+        """Export what the changelist shows (same filters, same perimeter)."""
+        request.GET = request.GET.copy()
+        format_ = request.GET.pop("format", ["csv"])[0]
+        queryset = self.get_changelist_instance(request).get_queryset(request).order_by("pk")
+        return exporter(
+            queryset,
+            self.colonnes_export,
+            self.model._meta.verbose_name_plural,
+            "xlsx" if format_ == "xlsx" else "csv",
+        )
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -10,7 +10,6 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import LectureSeuleInline, PerimetreAdmin
-from config.exports import exporter
 
 from . import services
 from .models import Aide, Dispositif, Enveloppe, Operateur, Versement
@@ -212,6 +211,7 @@ OPERATIONS = {
 class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     change_form_template = "admin/financements/aide/change_form.html"
     change_list_template = "admin/financements/aide/change_list.html"
+    colonnes_export = COLONNES_AIDES
     list_display = [
         "__str__",
         "projet",
@@ -301,7 +301,6 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     def get_urls(self):
         vue = self.admin_site.admin_view
         return [
-            path("exporter/", vue(self.vue_export), name="financements_aide_export"),
             path(
                 "<int:pk>/operation/<str:nom>/",
                 vue(self.vue_operation),
@@ -339,12 +338,6 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
                 "title": f"{libelle} — {aide}",
             },
         )
-
-    def vue_export(self, request):
-        request.GET = request.GET.copy()
-        format_ = request.GET.pop("format", ["csv"])[0]
-        queryset = self.get_changelist_instance(request).get_queryset(request).order_by("pk")
-        return exporter(queryset, COLONNES_AIDES, "aides", "xlsx" if format_ == "xlsx" else "csv")
 
 
 @admin.register(Versement)

@@ -11,7 +11,6 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from config.admin import LectureSeuleInline, PerimetreAdmin
-from config.exports import exporter
 from financements.models import Aide, projets_avec_financements
 from territoires import perimetre
 from territoires.models import Departement
@@ -213,6 +212,7 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     form = ProjetForm
     change_form_template = "admin/projets/projet/change_form.html"
     change_list_template = "admin/projets/projet/change_list.html"
+    colonnes_export = COLONNES_EXPORT
     list_display = [
         "reference",
         "titre",
@@ -417,7 +417,6 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     def get_urls(self):
         vue = self.admin_site.admin_view
         return [
-            path("exporter/", vue(self.vue_export), name="projets_projet_export"),
             path("importer/", vue(self.vue_import), name="projets_projet_import"),
             path(
                 "<int:pk>/transition/<str:nom>/",
@@ -519,15 +518,6 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         )
         reponse["X-Content-Type-Options"] = "nosniff"
         return reponse
-
-    def vue_export(self, request):
-        request.GET = request.GET.copy()
-        format_ = request.GET.pop("format", ["csv"])[0]
-        changelist = self.get_changelist_instance(request)
-        queryset = changelist.get_queryset(request).order_by("reference")
-        return exporter(
-            queryset, COLONNES_EXPORT, "dossiers", "xlsx" if format_ == "xlsx" else "csv"
-        )
 
     def vue_import(self, request):
         if not self.has_add_permission(request):
