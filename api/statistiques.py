@@ -7,6 +7,7 @@ dossiers themselves.
 
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
@@ -122,3 +123,26 @@ def statistiques_programme() -> dict:
             for axe in Axe.objects.avec_identifiant()
         ],
     }
+
+
+# Cache: the figures are recomputed after a write on what they count, at worst every
+# DUREE_CACHE seconds (bulk loads send no signal).
+CLE_VERSION = "statistiques:version"
+DUREE_CACHE = 300
+
+
+def statistiques_en_cache() -> dict:
+    version = cache.get_or_set(CLE_VERSION, 1, None)
+    cle = f"statistiques:{version}"
+    donnees = cache.get(cle)
+    if donnees is None:
+        donnees = statistiques_programme()
+        cache.set(cle, donnees, DUREE_CACHE)
+    return donnees
+
+
+def invalider_statistiques(**kwargs) -> None:
+    try:
+        cache.incr(CLE_VERSION)
+    except ValueError:
+        cache.set(CLE_VERSION, 2, None)

@@ -39,7 +39,7 @@ from . import filters, serializers
 from .acces import acces_de
 from .exports import CSVRenderer, export_serializer, reponse_csv
 from .permissions import AccesComplet
-from .statistiques import statistiques_programme
+from .statistiques import statistiques_en_cache
 
 PARAMETRE_FORMAT = OpenApiParameter(
     "format",
@@ -326,7 +326,7 @@ class StatistiquesView(VueAPIMixin, APIView):
 
     @extend_schema(responses=serializers.StatistiquesSerializer)
     def get(self, request):
-        return Response(serializers.StatistiquesSerializer(statistiques_programme()).data)
+        return Response(serializers.StatistiquesSerializer(statistiques_en_cache()).data)
 
 
 COLONNES_SCDL = [

@@ -20,6 +20,10 @@ def _reglages_de_test(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The in-memory cache outlives a test: start each one empty.
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture
