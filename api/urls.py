@@ -28,6 +28,7 @@ urlpatterns = [
     path(
         "v1/opendata/subventions.csv", views.SubventionsView.as_view(), name="opendata-subventions"
     ),
+    path("v1/", views.RacineView.as_view(), name="racine"),
     path("v1/", include(routeur.urls)),
     # Any other address under /api/ answers a JSON 404.
     re_path(r"^.*$", introuvable),

@@ -414,3 +414,40 @@ def ligne_scdl(aide) -> list:
         "1",
         dispositif.id_dispositif_scdl or dispositif.code,
     ]
+
+
+class RacineView(APIView):
+    """Entry point of /api/v1/: where each resource and the documentation are."""
+
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        from django.urls import reverse
+
+        base = request.build_absolute_uri("/api/v1/")
+        ressources = [
+            "regions",
+            "departements",
+            "intercommunalites",
+            "communes",
+            "phases",
+            "axes",
+            "territoires",
+            "projets",
+            "dispositifs",
+            "enveloppes",
+            "aides",
+            "versements",
+            "statistiques",
+        ]
+        return Response(
+            {
+                "api": "Territoires d'industrie — API partenaires et données ouvertes",
+                "documentation": request.build_absolute_uri(reverse("api:docs")),
+                "schema": request.build_absolute_uri(reverse("api:schema")),
+                "licence": "Licence Ouverte 2.0",
+                "ressources": {nom: f"{base}{nom}/" for nom in ressources},
+                "subventions": request.build_absolute_uri(reverse("api:opendata-subventions")),
+            }
+        )
