@@ -11,6 +11,8 @@ from Django's per-model permissions:
 - an object outside the perimeter answers 404 whatever the view.
 """
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
@@ -20,6 +22,17 @@ from django.urls import path
 
 from config.exports import exporter
 from territoires import perimetre
+
+ESPACE_FINE = "\u202f"
+
+
+def euros(valeur) -> str:
+    """An amount as officers read it: « 1 234 567,89 € » (empty when unknown)."""
+    if valeur is None:
+        return "—"
+    montant = Decimal(str(valeur)).quantize(Decimal("0.01"))
+    entier, _, centimes = f"{montant:,.2f}".partition(".")
+    return entier.replace(",", ESPACE_FINE) + f",{centimes} €"
 
 
 class SiteGestion(admin.AdminSite):

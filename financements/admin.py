@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from config.admin import LectureSeuleInline, PerimetreAdmin
+from config.admin import LectureSeuleInline, PerimetreAdmin, euros
 
 from . import services
 from .models import Aide, Dispositif, Enveloppe, Operateur, Versement
@@ -66,15 +66,15 @@ class DispositifAdmin(PerimetreAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="alloué aux régions", ordering="montant_alloue")
     def montant_alloue(self, obj):
-        return obj.montant_alloue
+        return euros(obj.montant_alloue)
 
     @admin.display(description="engagé", ordering="montant_engage")
     def montant_engage(self, obj):
-        return obj.montant_engage
+        return euros(obj.montant_engage)
 
     @admin.display(description="versé", ordering="montant_verse")
     def montant_verse(self, obj):
-        return obj.montant_verse
+        return euros(obj.montant_verse)
 
 
 class EnveloppeForm(forms.ModelForm):
@@ -119,7 +119,7 @@ class EnveloppeAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     def _chiffre(nom, libelle):  # noqa: N805 - small factory of display methods
         @admin.display(description=libelle, ordering=nom)
         def affichage(self, obj):
-            return getattr(obj, nom, None)
+            return euros(getattr(obj, nom, None))
 
         return affichage
 
@@ -276,7 +276,7 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="versé", ordering="montant_verse")
     def montant_verse(self, obj):
-        return getattr(obj, "montant_verse", None)
+        return euros(getattr(obj, "montant_verse", None))
 
     def save_model(self, request, obj, form, change):
         if change:

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from config.admin import LectureSeuleInline, PerimetreAdmin
+from config.admin import LectureSeuleInline, PerimetreAdmin, euros
 from financements.models import Aide, projets_avec_financements
 from territoires import perimetre
 from territoires.models import Departement
@@ -373,15 +373,15 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="aides (hors annulées)")
     def aide_totale(self, obj):
-        return getattr(obj, "aide_totale", None)
+        return euros(getattr(obj, "aide_totale", None))
 
     @admin.display(description="aides engagées")
     def aide_engagee(self, obj):
-        return getattr(obj, "aide_engagee", None)
+        return euros(getattr(obj, "aide_engagee", None))
 
     @admin.display(description="versé")
     def aide_versee(self, obj):
-        return getattr(obj, "aide_versee", None)
+        return euros(getattr(obj, "aide_versee", None))
 
     @admin.display(description="effet de levier (investissement ÷ aide engagée)")
     def effet_levier(self, obj):
