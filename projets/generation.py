@@ -94,7 +94,7 @@ OBJETS = [
 ]
 
 
-def _territoires(rng, phase, auteur_stdout):
+def _territoires(rng, phase):
     """Complete the existing territories up to 183 with synthetic ones over free EPCI."""
     existants = Territoire.objects.count()
     a_creer = max(0, NB_TERRITOIRES - existants)
@@ -170,7 +170,7 @@ def _references(projets_par_cle):
 
 
 @transaction.atomic
-def generer(*, projets: int, seed: int, stdout=None) -> dict:
+def generer(*, projets: int, seed: int) -> dict:
     rng = random.Random(seed)
     debut = time.perf_counter()
     phase = Phase.objects.get(code="2023-2027")
@@ -179,7 +179,7 @@ def generer(*, projets: int, seed: int, stdout=None) -> dict:
     auteur, _ = User.objects.get_or_create(
         username="generateur", defaults={"first_name": "Jeu de données", "is_active": False}
     )
-    nb_territoires = _territoires(rng, phase, stdout)
+    nb_territoires = _territoires(rng, phase)
 
     communes_par_territoire = defaultdict(list)
     for territoire_id, code, region in (
