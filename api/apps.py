@@ -7,11 +7,16 @@ class ApiConfig(AppConfig):
     verbose_name = "API partenaires"
 
     def ready(self):
-        from financements.models import Aide, Enveloppe, Versement
+        from config.cache_donnees import invalider
+        from financements.models import Aide, Dispositif, Enveloppe, Versement
         from projets.models import Projet, TransitionProjet
-        from territoires.models import CompositionTerritoire, Labellisation, Territoire
-
-        from .statistiques import invalider_statistiques
+        from territoires.models import (
+            Binome,
+            CompositionTerritoire,
+            Habilitation,
+            Labellisation,
+            Territoire,
+        )
 
         # Status changes are queryset updates: their TransitionProjet row signals them.
         for modele in (
@@ -23,14 +28,17 @@ class ApiConfig(AppConfig):
             Territoire,
             CompositionTerritoire,
             Labellisation,
+            Binome,
+            Dispositif,
+            Habilitation,
         ):
             post_save.connect(
-                invalider_statistiques,
+                invalider,
                 sender=modele,
-                dispatch_uid=f"statistiques-{modele.__name__}",
+                dispatch_uid=f"cache-api-{modele.__name__}",
             )
             post_delete.connect(
-                invalider_statistiques,
+                invalider,
                 sender=modele,
-                dispatch_uid=f"statistiques-suppr-{modele.__name__}",
+                dispatch_uid=f"cache-api-suppr-{modele.__name__}",
             )

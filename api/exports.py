@@ -8,32 +8,33 @@ a comment line, which would break CSV parsers:
 """
 
 import csv
+import io
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
 
+from .rapide import par_lots
+
 LICENCE = "Licence Ouverte / Open Licence 2.0"
 URL_LICENCE = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
-TAILLE_LOT = 500
-
-
-class _Tampon:
-    """A file-like object whose write() returns the line instead of storing it."""
-
-    def write(self, valeur):
-        return valeur
+TAILLE_LOT = 2000
 
 
 def _texte(valeur) -> str:
     if valeur is None:
         return ""
+    if type(valeur) is str:
+        return valeur
     if isinstance(valeur, bool):
         return "true" if valeur else "false"
     if isinstance(valeur, list | tuple):
         return ";".join(_texte(v) for v in valeur)
+    if isinstance(valeur, dict):
+        return "/".join(_texte(v) for v in valeur.values())
     return str(valeur)
 
 
@@ -51,19 +52,30 @@ def colonnes(serializer) -> list[tuple[str, tuple[str, ...]]]:
     return resultat
 
 
-def _valeur(donnees: dict, chemin: tuple[str, ...]):
-    for cle in chemin:
-        if donnees is None:
-            return None
-        donnees = donnees.get(cle)
-    return donnees
+def _ecrivain(tampon):
+    # "\n" ends lines, as in the files PostgreSQL writes (api/copie.py).
+    return csv.writer(tampon, lineterminator="\n")
+
+
+def en_tete_csv(entetes: list[str]) -> str:
+    tampon = io.StringIO()
+    _ecrivain(tampon).writerow(entetes)
+    return tampon.getvalue()
 
 
 def lignes_csv(entetes: list[str], lignes: Iterable[list]) -> Iterator[str]:
-    ecrivain = csv.writer(_Tampon())
-    yield ecrivain.writerow(entetes)
-    for ligne in lignes:
-        yield ecrivain.writerow([_texte(v) for v in ligne])
+    """CSV text in pieces of TAILLE_LOT rows (a piece per row would cost a write each).
+    Values are written as they are: None as an empty field."""
+    tampon = io.StringIO()
+    ecrivain = _ecrivain(tampon)
+    ecrivain.writerow(entetes)
+    for lot in par_lots(lignes, TAILLE_LOT):
+        ecrivain.writerows(lot)
+        yield tampon.getvalue()
+        tampon.seek(0)
+        tampon.truncate()
+    if tampon.tell():
+        yield tampon.getvalue()
 
 
 def entetes_licence(reponse, nom_fichier: str):
@@ -77,21 +89,55 @@ def entetes_licence(reponse, nom_fichier: str):
     return reponse
 
 
-def reponse_csv(entetes: list[str], lignes: Iterable[list], nom_fichier: str):
-    reponse = StreamingHttpResponse(
-        lignes_csv(entetes, lignes), content_type="text/csv; charset=utf-8"
-    )
+def reponse_csv_brute(morceaux: Iterable, nom_fichier: str):
+    reponse = StreamingHttpResponse(morceaux, content_type="text/csv; charset=utf-8")
     return entetes_licence(reponse, nom_fichier)
 
 
-def export_serializer(queryset, serializer, nom_fichier: str):
-    """Stream `queryset` through `serializer` (an instance, `many=False`) as CSV."""
+def reponse_csv(entetes: list[str], lignes: Iterable[list], nom_fichier: str):
+    return reponse_csv_brute(lignes_csv(entetes, lignes), nom_fichier)
+
+
+def _lecteur(chemin: tuple[str, ...]):
+    if len(chemin) == 1:
+        return itemgetter(chemin[0])
+    cle, sous_cle = chemin
+    return lambda donnees: None if donnees[cle] is None else donnees[cle][sous_cle]
+
+
+def _a_convertir(champ) -> bool:
+    """Columns whose JSON value is not CSV text as it is: booleans, lists, objects."""
+    return isinstance(
+        champ,
+        serializers.BooleanField
+        | serializers.ListField
+        | serializers.BaseSerializer
+        | serializers.SerializerMethodField,
+    )
+
+
+def export_lignes(serializer, lots: Iterable[list[dict]], nom_fichier: str):
+    """Stream rows (dicts shaped by `serializer`, see `api.rapide`) as CSV, nested
+    objects flattened into `parent_child` columns."""
     cols = colonnes(serializer)
+    lecteurs = [_lecteur(chemin) for _, chemin in cols]
+    a_convertir = [
+        i
+        for i, (_, chemin) in enumerate(cols)
+        if _a_convertir(
+            serializer.fields[chemin[0]]
+            if len(chemin) == 1
+            else serializer.fields[chemin[0]].fields[chemin[1]]
+        )
+    ]
 
     def lignes():
-        for objet in queryset.iterator(chunk_size=TAILLE_LOT):
-            donnees = serializer.to_representation(objet)
-            yield [_valeur(donnees, chemin) for _, chemin in cols]
+        for lot in lots:
+            for donnees in lot:
+                ligne = [lire(donnees) for lire in lecteurs]
+                for i in a_convertir:
+                    ligne[i] = _texte(ligne[i])
+                yield ligne
 
     return reponse_csv([nom for nom, _ in cols], lignes(), nom_fichier)
 
@@ -110,4 +156,5 @@ class CSVRenderer(BaseRenderer):
         if isinstance(data, dict):
             data = [data]
         entetes = list(data[0].keys()) if data else []
-        return "".join(lignes_csv(entetes, ([d.get(k) for k in entetes] for d in data))).encode()
+        lignes = ([_texte(d.get(k)) for k in entetes] for d in data)
+        return "".join(lignes_csv(entetes, lignes)).encode()

@@ -1,10 +1,31 @@
 """Page numbers by default; `?pagination=curseur` for full synchronisation."""
 
+from functools import partial
+
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
 
+from config.cache_donnees import compte
+
 MODES = ("pages", "curseur")
+
+
+class Paginateur(Paginator):
+    """Counts `a_compter` (the view's filtered rows) rather than the page's queryset,
+    whose joins and sums a count does not need."""
+
+    def __init__(self, *args, a_compter=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.a_compter = a_compter
+
+    @cached_property
+    def count(self):
+        if self.a_compter is None:
+            return Paginator.count.func(self)
+        return compte(self.a_compter)
 
 
 class PaginationPages(PageNumberPagination):
@@ -13,6 +34,12 @@ class PaginationPages(PageNumberPagination):
     max_page_size = 500
     page_query_param = "page"
     invalid_page_message = gettext_lazy("Page hors limites ou invalide.")
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.django_paginator_class = partial(
+            Paginateur, a_compter=getattr(view, "a_compter", None)
+        )
+        return super().paginate_queryset(queryset, request, view)
 
 
 class PaginationCurseur(CursorPagination):

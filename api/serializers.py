@@ -26,6 +26,14 @@ def _montant(libelle, **kwargs):
     return serializers.DecimalField(**MONTANT, label=libelle, read_only=True, **kwargs)
 
 
+def _total(libelle):
+    """A sum over the programme: beyond one amount's 14 digits (200,000 dossiers reach
+    10^12 €)."""
+    return serializers.DecimalField(
+        max_digits=18, decimal_places=MONTANT["decimal_places"], label=libelle, read_only=True
+    )
+
+
 class ChampsCompletsMixin:
     """Drops the full-access fields when the context says `complet=False`."""
 
@@ -280,9 +288,9 @@ class DispositifSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=NatureAide.choices),
         label="natures d'aide autorisées",
     )
-    montant_alloue = _montant("montant alloué aux enveloppes régionales (€)")
-    montant_engage = _montant("montant engagé (€)")
-    montant_verse = _montant("montant versé (€)")
+    montant_alloue = _total("montant alloué aux enveloppes régionales (€)")
+    montant_engage = _total("montant engagé (€)")
+    montant_verse = _total("montant versé (€)")
 
     class Meta:
         model = Dispositif
@@ -409,11 +417,11 @@ class ErreurSerializer(serializers.Serializer):
 
 class ChiffresSerializer(serializers.Serializer):
     nombre_projets = serializers.IntegerField(label="dossiers retenus, en cours ou réalisés")
-    investissement = _montant("investissement des dossiers (€)")
+    investissement = _total("investissement des dossiers (€)")
     emplois_crees = serializers.IntegerField(label="emplois créés")
     emplois_maintenus = serializers.IntegerField(label="emplois maintenus")
-    aide_engagee = _montant("aide publique engagée (€)")
-    aide_versee = _montant("aide publique versée (€)")
+    aide_engagee = _total("aide publique engagée (€)")
+    aide_versee = _total("aide publique versée (€)")
 
 
 class ChiffresProgrammeSerializer(ChiffresSerializer):

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
+from config.cache_donnees import version
 from financements.models import Aide, Versement
 from projets.models import Projet, expression_region
 from territoires.models import Axe, Labellisation, Phase, Region, Territoire
@@ -25,7 +26,8 @@ def _chiffres(cle) -> dict:
         Projet.objects.publics()
         .values(cle=cle(""))
         .annotate(
-            nombre_projets=Count("pk", distinct=True),
+            # One row per dossier (per axe for the axes: a dossier counts in each).
+            nombre_projets=Count("pk"),
             investissement=Sum("montant_investissement"),
             emplois_crees=Sum("emplois_crees"),
             emplois_maintenus=Sum("emplois_maintenus"),
@@ -125,24 +127,15 @@ def statistiques_programme() -> dict:
     }
 
 
-# Cache: the figures are recomputed after a write on what they count, at worst every
-# DUREE_CACHE seconds (bulk loads send no signal).
-CLE_VERSION = "statistiques:version"
+# Cache: the figures are recomputed after a write on what they count (api/cache.py), at
+# worst every DUREE_CACHE seconds.
 DUREE_CACHE = 300
 
 
 def statistiques_en_cache() -> dict:
-    version = cache.get_or_set(CLE_VERSION, 1, None)
-    cle = f"statistiques:{version}"
+    cle = f"statistiques:{version()}"
     donnees = cache.get(cle)
     if donnees is None:
         donnees = statistiques_programme()
         cache.set(cle, donnees, DUREE_CACHE)
     return donnees
-
-
-def invalider_statistiques(**kwargs) -> None:
-    try:
-        cache.incr(CLE_VERSION)
-    except ValueError:
-        cache.set(CLE_VERSION, 2, None)

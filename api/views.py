@@ -3,33 +3,40 @@
 import hashlib
 import json
 
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.contrib.postgres.aggregates import StringAgg
+from django.db import connections
+from django.db.models import CharField, Count, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.functional import cached_property
 from django.utils.http import http_date
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, viewsets
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from comptes.audit import journaliser
+from config.cache_donnees import memoriser
 from financements.models import (
     Aide,
     Dispositif,
     Enveloppe,
     NatureAide,
     Versement,
+    consommation_des_enveloppes,
     projets_avec_financements,
 )
 from projets.models import Projet
 from territoires.models import (
     Axe,
+    Binome,
     Commune,
+    CompositionTerritoire,
     Departement,
     Intercommunalite,
+    Labellisation,
     Phase,
     Region,
     Territoire,
@@ -37,8 +44,10 @@ from territoires.models import (
 
 from . import filters, serializers
 from .acces import acces_de
-from .exports import CSVRenderer, export_serializer, reponse_csv
+from .copie import export_copie
+from .exports import TAILLE_LOT, CSVRenderer, export_lignes, reponse_csv
 from .permissions import AccesComplet
+from .rapide import RenduJSON, par_lots, plan_de
 from .statistiques import statistiques_en_cache
 
 PARAMETRE_FORMAT = OpenApiParameter(
@@ -52,7 +61,7 @@ PARAMETRE_FORMAT = OpenApiParameter(
 
 
 class VueAPIMixin:
-    renderer_classes = [JSONRenderer, CSVRenderer]
+    renderer_classes = [RenduJSON, CSVRenderer]
 
     @cached_property
     def acces(self):
@@ -68,8 +77,8 @@ class VueAPIMixin:
 
     def handle_exception(self, exc):
         # Errors are always JSON, even when CSV was asked for.
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
+        self.request.accepted_renderer = RenduJSON()
+        self.request.accepted_media_type = RenduJSON.media_type
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -79,24 +88,76 @@ class VueAPIMixin:
 
 
 class LectureViewSet(VueAPIMixin, viewsets.ReadOnlyModelViewSet):
-    """List (paginated, filterable, `?format=csv`) and detail (ETag / Last-Modified)."""
+    """List (paginated, filterable, `?format=csv`) and detail (ETag / Last-Modified).
 
-    filter_backends = [DjangoFilterBackend]
+    `perimetre()` gives the rows the caller may see (filtered, counted, paginated);
+    `enrichir()` adds what the output needs (joins, annotations); lists and exports read
+    them as plain rows (`api.rapide`), the detail through the serializer."""
+
+    filter_backends = [filters.FiltresAPI]
     nom_export = "export"
+    # Plain fields `completer` computes for a whole page rather than `enrichir` per row.
+    champs_calcules: tuple[str, ...] = ()
 
     @property
     def ordre_curseur(self):
         return self.lookup_field
 
+    def perimetre(self):
+        return self.queryset.all()
+
+    def enrichir(self, queryset):
+        return queryset
+
+    def completer(self, lignes: dict):
+        """Fill the complement fields (see `api.rapide`) of `lignes` ({pk: row})."""
+
+    def complements_sql(self) -> dict:
+        """SQL expressions (text) of the complements, for exports written by PostgreSQL
+        (`api.copie`); without them the export takes the Python path."""
+        return {}
+
+    def get_queryset(self):
+        return self.enrichir(self.perimetre())
+
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "complet": self.acces.complet}
 
+    def _lignes(self, plan, valeurs) -> list:
+        lignes = dict(plan.lignes(valeurs))
+        if plan.complements and lignes:
+            self.completer(lignes)
+        return list(lignes.values())
+
     @extend_schema(parameters=[PARAMETRE_FORMAT])
     def list(self, request, *args, **kwargs):
+        filtres = self.filter_queryset(self.perimetre())
+        valeurs = self.enrichir(filtres).prefetch_related(None)
+        plan = self.plan = plan_de(
+            self.get_serializer(),
+            self.champs_calcules,
+            postgresql=connections[valeurs.db].vendor == "postgresql",
+        )
         if request.accepted_renderer.format == CSVRenderer.format:
-            queryset = self.filter_queryset(self.get_queryset())
-            return export_serializer(queryset, self.get_serializer(), self.nom_export)
-        return super().list(request, *args, **kwargs)
+            if self.acces.complet:  # open data is not audited, full data is
+                journaliser("export", request=request, ressource=self.nom_export, format="csv")
+            copie = export_copie(
+                valeurs, self.get_serializer(), self.complements_sql(), self.nom_export
+            )
+            if copie is not None:
+                return copie
+            valeurs = valeurs.annotate(**plan.annotations).values_list("pk", *plan.chemins)
+            lots = (
+                self._lignes(plan, lot)
+                for lot in par_lots(valeurs.iterator(chunk_size=TAILLE_LOT), TAILLE_LOT)
+            )
+            return export_lignes(self.get_serializer(), lots, self.nom_export)
+        self.a_compter = filtres
+        # Named rows: cursor pagination reads the ordering field by name.
+        page = self.paginate_queryset(
+            valeurs.annotate(**plan.annotations).values_list("pk", *plan.chemins, named=True)
+        )
+        return self.get_paginated_response(self._lignes(plan, page))
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
@@ -143,7 +204,7 @@ class IntercommunaliteViewSet(LectureViewSet):
     """Intercommunalités à fiscalité propre (EPCI, SIREN)."""
 
     description_identifiant = "SIREN de l'intercommunalité (9 chiffres)."
-    queryset = Intercommunalite.objects.select_related("departement")
+    queryset = Intercommunalite.objects.all()
     serializer_class = serializers.IntercommunaliteSerializer
     filterset_class = filters.IntercommunaliteFilter
     lookup_field = "siren"
@@ -198,12 +259,45 @@ class TerritoireViewSet(LectureViewSet):
     description_identifiant = (
         "Slug du territoire (ex. ardeche-drome-nord) ou identifiant ANCT (ex. ti-8413)."
     )
-    queryset = Territoire.objects.avec_composition()
+    queryset = Territoire.objects.all()
     serializer_class = serializers.TerritoireSerializer
     filterset_class = filters.TerritoireFilter
     lookup_field = "slug"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
     nom_export = "territoires"
+
+    def enrichir(self, queryset):
+        return queryset.avec_composition()
+
+    def completer(self, lignes):
+        for ligne in lignes.values():
+            ligne.update(labellisations=[], composition=[])
+        for pk, phase, date_ in (
+            Labellisation.objects.filter(territoire__in=lignes)
+            .order_by(*Labellisation._meta.ordering)
+            .values_list("territoire_id", "phase__code", "date")
+        ):
+            lignes[pk]["labellisations"].append({"phase": phase, "date": date_.isoformat()})
+        for pk, phase, siren, nom, departement in (
+            CompositionTerritoire.objects.filter(territoire__in=lignes)
+            .order_by(*CompositionTerritoire._meta.ordering)
+            .values_list(
+                "territoire_id", "phase__code", "epci_id", "epci__nom", "epci__departement_id"
+            )
+        ):
+            lignes[pk]["composition"].append(
+                {"phase": phase, "siren": siren, "nom": nom, "departement": departement}
+            )
+        champs = list(serializers.BinomeActifSerializer.Meta.fields)
+        for binome in (
+            Binome.objects.filter(territoire__in=lignes, date_fin__isnull=True)
+            .order_by(*Binome._meta.ordering)
+            .values("territoire_id", *champs)
+        ):
+            ligne = lignes[binome.pop("territoire_id")]
+            if ligne["binome"] is None:
+                binome["date_debut"] = binome["date_debut"].isoformat()
+                ligne["binome"] = binome
 
     def get_object(self):
         valeur = self.kwargs[self.lookup_field]
@@ -225,30 +319,76 @@ class ProjetViewSet(LectureViewSet):
     lookup_value_regex = "[-A-Za-z0-9]+"
     nom_export = "projets"
 
-    def get_queryset(self):
+    def perimetre(self):
         if self.acces.complet:
-            projets = Projet.objects.visibles_par(self.acces.user)
-        else:
-            projets = Projet.objects.publics()
+            return Projet.objects.visibles_par(self.acces.user)
+        return Projet.objects.publics()
+
+    def enrichir(self, queryset):
         projets = (
-            projets.pour_liste()
+            queryset.pour_liste()
             .avec_axes()
             .avec_region()
             .select_related("phase", "deposant", "instructeur")
         )
         return projets_avec_financements(projets)
 
+    def complements_sql(self):
+        axes = (
+            Projet.axes.through.objects.filter(projet=OuterRef("pk"))
+            .order_by()
+            .values("projet")
+            .annotate(
+                liste=StringAgg(
+                    Concat("axe__phase__code", Value("-"), "axe__code", output_field=CharField()),
+                    ";",
+                    order_by=("axe__phase__date_debut", "axe__ordre"),
+                )
+            )
+            .values("liste")
+        )
+        return {"axes": Subquery(axes)}
+
+    def completer(self, lignes):
+        for ligne in lignes.values():
+            ligne["axes"] = []
+        for pk, phase, code in (
+            Projet.axes.through.objects.filter(projet__in=lignes)
+            .order_by("axe__phase__date_debut", "axe__ordre")
+            .values_list("projet_id", "axe__phase__code", "axe__code")
+        ):
+            lignes[pk]["axes"].append(f"{phase}-{code}")
+
 
 class DispositifViewSet(LectureViewSet):
     """Dispositifs (fonds et mesures, code) avec leurs montants alloués, engagés, versés."""
 
     description_identifiant = "Code du dispositif (ex. fonds-acceleration)."
-    queryset = Dispositif.objects.select_related("operateur", "phase").avec_totaux()
+    queryset = Dispositif.objects.all()
     serializer_class = serializers.DispositifSerializer
     filterset_class = filters.DispositifFilter
     lookup_field = "code"
     lookup_value_regex = "[-a-zA-Z0-9_]+"
     nom_export = "dispositifs"
+    champs_calcules = ("montant_alloue", "montant_engage", "montant_verse")
+
+    def enrichir(self, queryset):
+        return queryset.select_related("operateur", "phase").avec_totaux()
+
+    def completer(self, lignes):
+        # National sums over every aid: computed for the page, kept until the next write.
+        totaux = memoriser(
+            "totaux-dispositifs",
+            sorted(lignes),
+            lambda: list(
+                Dispositif.objects.filter(pk__in=list(lignes))
+                .avec_totaux()
+                .values_list("pk", *self.champs_calcules)
+            ),
+        )
+        for pk, *valeurs in totaux:
+            for nom, valeur in zip(self.champs_calcules, valeurs, strict=True):
+                lignes[pk][nom] = self.plan.convertir(nom, valeur)
 
 
 class EnveloppeViewSet(LectureViewSet):
@@ -267,13 +407,31 @@ class EnveloppeViewSet(LectureViewSet):
     lookup_value_regex = "[-a-zA-Z0-9_]+"
     nom_export = "enveloppes"
 
-    def get_queryset(self):
-        return (
-            Enveloppe.objects.visibles_par(self.acces.user)
-            .select_related("dispositif__operateur")
-            .avec_consommation()
-            .avec_identifiant()
+    champs_calcules = (
+        "montant_propose",
+        "montant_engage",
+        "montant_conventionne",
+        "montant_verse",
+        "montant_disponible",
+        "taux_consommation",
+    )
+
+    def perimetre(self):
+        return Enveloppe.objects.visibles_par(self.acces.user).avec_identifiant()
+
+    def enrichir(self, queryset):
+        return queryset.select_related("dispositif__operateur").avec_consommation()
+
+    def completer(self, lignes):
+        # Two grouped queries for the page instead of five subqueries per envelope, kept
+        # until the next write (they sum every aid of the page's envelopes).
+        consommation = memoriser(
+            "consommation", sorted(lignes), lambda: consommation_des_enveloppes(lignes)
         )
+        for pk, chiffres in consommation.items():
+            ligne = lignes[pk]
+            for nom in self.champs_calcules:
+                ligne[nom] = self.plan.convertir(nom, chiffres[nom])
 
 
 class AideViewSet(LectureViewSet):
@@ -292,12 +450,13 @@ class AideViewSet(LectureViewSet):
     )
     nom_export = "aides"
 
-    def get_queryset(self):
+    def perimetre(self):
         if self.acces.complet:
-            aides = Aide.objects.visibles_par(self.acces.user)
-        else:
-            aides = Aide.objects.publiques()
-        return aides.pour_liste()
+            return Aide.objects.visibles_par(self.acces.user)
+        return Aide.objects.publiques()
+
+    def enrichir(self, queryset):
+        return queryset.pour_liste()
 
 
 class VersementViewSet(LectureViewSet):
@@ -311,18 +470,19 @@ class VersementViewSet(LectureViewSet):
     lookup_value_regex = AideViewSet.lookup_value_regex
     nom_export = "versements"
 
-    def get_queryset(self):
+    def perimetre(self):
         if self.acces.complet:
-            versements = Versement.objects.visibles_par(self.acces.user)
-        else:
-            versements = Versement.objects.publics()
-        return versements.select_related("aide__projet")
+            return Versement.objects.visibles_par(self.acces.user)
+        return Versement.objects.publics()
+
+    def enrichir(self, queryset):
+        return queryset.select_related("aide__projet")
 
 
 class StatistiquesView(VueAPIMixin, APIView):
     """Chiffres du programme (données ouvertes) par phase, région, territoire et axe."""
 
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [RenduJSON]
 
     @extend_schema(responses=serializers.StatistiquesSerializer)
     def get(self, request):
@@ -419,7 +579,7 @@ def ligne_scdl(aide) -> list:
 class RacineView(APIView):
     """Entry point of /api/v1/: where each resource and the documentation are."""
 
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [RenduJSON]
 
     @extend_schema(exclude=True)
     def get(self, request):

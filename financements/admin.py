@@ -230,6 +230,7 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "enveloppe__region",
         "enveloppe__annee",
         "enveloppe__dispositif__operateur",
+        "date_decision",
     ]
     list_select_related = ["projet", "enveloppe__dispositif", "enveloppe__region"]
     search_fields = [
@@ -240,7 +241,8 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "reference_decision",
     ]
     autocomplete_fields = ["projet", "enveloppe"]
-    date_hierarchy = "cree_le"
+    # No date hierarchy nor total count: both scan every aid at each display.
+    show_full_result_count = False
     inlines = [VersementInline]
     # Once proposed, an aide changes only through the operations (buttons).
     readonly_fields = [

@@ -4,7 +4,7 @@ Amounts are written by `financements.services` only, inside transactions.
 """
 
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
 from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
@@ -12,7 +12,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Round
 from simple_history.models import HistoricalRecords
 
 from projets.models import MONTANT, STATUTS_PUBLICS, Projet
-from territoires.models import Phase, Region, Territoire
+from territoires.models import Phase, Region, Territoire, parmi
 from territoires.validators import REGEX_SIRET, valider_siret
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(**MONTANT))
@@ -151,9 +151,7 @@ class EnveloppeQuerySet(models.QuerySet):
         qs = self.annotate(
             montant_propose=_somme(aides.filter(statut=Aide.Statut.PROPOSEE)),
             montant_engage=_somme(aides.filter(statut__in=Aide.STATUTS_ENGAGES)),
-            montant_conventionne=_somme(
-                aides.filter(statut__in=[Aide.Statut.CONVENTIONNEE, Aide.Statut.SOLDEE])
-            ),
+            montant_conventionne=_somme(aides.filter(statut__in=Aide.STATUTS_CONVENTIONNES)),
             montant_verse=_somme(Versement.objects.filter(aide__enveloppe=OuterRef("pk"))),
         )
         return qs.annotate(
@@ -207,7 +205,7 @@ class Enveloppe(models.Model):
 
 class AideQuerySet(models.QuerySet):
     def visibles_par(self, user):
-        return self.filter(projet__in=Projet.objects.visibles_par(user))
+        return parmi(self, "projet", Projet.objects.visibles_par(user))
 
     def engagees(self):
         return self.filter(statut__in=Aide.STATUTS_ENGAGES)
@@ -239,6 +237,7 @@ class Aide(models.Model):
         ANNULEE = "annulee", "Annulée"
 
     STATUTS_ENGAGES = ("engagee", "conventionnee", "soldee")
+    STATUTS_CONVENTIONNES = ("conventionnee", "soldee")
 
     uuid = models.UUIDField("identifiant public", default=uuid.uuid4, unique=True, editable=False)
     enveloppe = models.ForeignKey(
@@ -298,7 +297,7 @@ class Aide(models.Model):
 
 class VersementQuerySet(models.QuerySet):
     def visibles_par(self, user):
-        return self.filter(aide__in=Aide.objects.visibles_par(user))
+        return parmi(self, "aide", Aide.objects.visibles_par(user))
 
     def publics(self):
         return self.filter(aide__in=Aide.objects.publiques())
@@ -348,6 +347,49 @@ def projets_avec_financements(queryset=None):
             2,
         )
     )
+
+
+def consommation_des_enveloppes(pks) -> dict:
+    """`avec_consommation`'s figures for the envelopes `pks` in two grouped queries (the
+    envelopes with their aides' sums, then their payments) rather than five subqueries
+    per envelope, which cost ~2 ms each at programme scale."""
+    zero = Decimal("0.00")
+    resultat = {}
+    enveloppes = (
+        Enveloppe.objects.filter(pk__in=list(pks))
+        .order_by()
+        .values_list("pk", "montant")
+        .annotate(
+            montant_propose=Sum("aides__montant", filter=Q(aides__statut=Aide.Statut.PROPOSEE)),
+            montant_engage=Sum("aides__montant", filter=Q(aides__statut__in=Aide.STATUTS_ENGAGES)),
+            montant_conventionne=Sum(
+                "aides__montant", filter=Q(aides__statut__in=Aide.STATUTS_CONVENTIONNES)
+            ),
+        )
+    )
+    for pk, montant, propose, engage, conventionne in enveloppes:
+        engage = engage or zero
+        resultat[pk] = {
+            "montant_propose": propose or zero,
+            "montant_engage": engage,
+            "montant_conventionne": conventionne or zero,
+            "montant_verse": zero,
+            "montant_disponible": montant - engage,
+            "taux_consommation": (
+                (engage * 100 / montant).quantize(Decimal("0.1"), ROUND_HALF_UP)
+                if montant
+                else None
+            ),
+        }
+    versements = (
+        Versement.objects.filter(aide__enveloppe__in=list(pks))
+        .order_by()
+        .values_list("aide__enveloppe_id")
+        .annotate(total=Sum("montant"))
+    )
+    for pk, total in versements:
+        resultat[pk]["montant_verse"] = total
+    return resultat
 
 
 def _totaux_par(cle_enveloppe: str, modele_queryset):

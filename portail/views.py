@@ -10,12 +10,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from config.cache_donnees import memoriser
 from financements.models import projets_avec_financements, territoires_avec_totaux
 from projets import services
 from projets.models import PieceJointe, Projet, Statut
@@ -34,6 +36,9 @@ from .forms import (
 )
 
 TERRITOIRES_PAR_PAGE = 20
+
+# Pages answer GET/HEAD, forms also POST: any other method is a 405, never a page.
+formulaire = require_http_methods(["GET", "HEAD", "POST"])
 
 # What the lead has to do next, by status.
 ETAPE_SUIVANTE = {
@@ -65,10 +70,14 @@ def fil_ariane(actuel: str, *liens: tuple[str, str]) -> dict:
 # Public pages
 
 
+@require_safe
 def accueil(request):
     phase = chiffres.phase_en_cours()
-    regions = chiffres.par_region()
-    axes = chiffres.par_axe(phase)
+    # Aggregates over every public dossier: kept until the next write.
+    regions = memoriser("accueil-regions", None, chiffres.par_region, DUREE_CHIFFRES)
+    axes = memoriser(
+        "accueil-axes", phase and phase.pk, lambda: chiffres.par_axe(phase), DUREE_CHIFFRES
+    )
     graphique_regions = {
         "libelles": [r["territoire__region_pilote__nom"] for r in regions],
         "dossiers": [r["dossiers"] for r in regions],
@@ -82,7 +91,7 @@ def accueil(request):
         "portail/accueil.html",
         {
             "title": "Accueil",
-            "chiffres": chiffres.chiffres_cles(),
+            "chiffres": memoriser("accueil-chiffres", None, chiffres.chiffres_cles, DUREE_CHIFFRES),
             "phase": phase,
             "regions": regions,
             "axes": axes,
@@ -92,14 +101,32 @@ def accueil(request):
     )
 
 
+DUREE_CHIFFRES = 300
+
+
+def _nombre(queryset, champ):
+    """A correlated count of distinct `champ` over `queryset` (0 when empty)."""
+    compte = (
+        queryset.order_by()
+        .values(cle=Value(1))
+        .annotate(n=Count(champ, distinct=True))
+        .values("n")[:1]
+    )
+    return Coalesce(Subquery(compte, output_field=IntegerField()), 0)
+
+
+@require_safe
 def territoires(request):
     filtres = FiltreTerritoiresForm(request.GET or None)
     liste = filtres.filtrer(
         Territoire.objects.select_related("region_pilote")
         .annotate(
-            nombre_epci=Count("compositions__epci", distinct=True),
-            dossiers_retenus=Count(
-                "projets", filter=Q(projets__in=Projet.objects.publics()), distinct=True
+            # Subqueries, not joins: joining compositions and dossiers multiplied rows.
+            nombre_epci=_nombre(
+                CompositionTerritoire.objects.filter(territoire=OuterRef("pk")), "epci"
+            ),
+            dossiers_retenus=_nombre(
+                Projet.objects.publics().filter(territoire=OuterRef("pk")), "pk"
             ),
         )
         .order_by("nom")
@@ -131,6 +158,7 @@ def territoires(request):
     )
 
 
+@require_safe
 def territoire_detail(request, slug):
     territoire = get_object_or_404(
         territoires_avec_totaux(Territoire.objects.select_related("region_pilote")), slug=slug
@@ -177,6 +205,7 @@ def territoire_detail(request, slug):
 # Account
 
 
+@require_safe
 @login_required
 def compte(request):
     habilitation = habilitation_de(request.user)
@@ -270,6 +299,7 @@ def _badge(projet: Projet) -> str:
     return BADGE_STATUT.get(projet.statut, "")
 
 
+@require_safe
 @porteur_requis
 def mes_dossiers(request):
     dossiers = list(Projet.objects.visibles_par(request.user).pour_liste().order_by("-modifie_le"))
@@ -287,6 +317,7 @@ def mes_dossiers(request):
     )
 
 
+@formulaire
 @porteur_requis
 def dossier_nouveau(request):
     territoires_porteur = Territoire.objects.visibles_par(request.user).order_by("nom")
@@ -363,6 +394,7 @@ def _valeurs_initiales(form_class, projet: Projet) -> dict:
     return valeurs
 
 
+@formulaire
 @porteur_requis
 def dossier_section(request, reference, section):
     projet = projet_du_porteur(request, reference)
@@ -459,6 +491,7 @@ def _section_pieces(request, projet: Projet):
     )
 
 
+@require_safe
 @porteur_requis
 def dossier_recapitulatif(request, reference):
     projet = projet_du_porteur(request, reference)
@@ -508,6 +541,7 @@ def dossier_deposer(request, reference):
     return redirect("dossier_detail", reference=projet.reference)
 
 
+@formulaire
 @porteur_requis
 def dossier_detail(request, reference):
     projet = projet_du_porteur(request, reference)
@@ -549,6 +583,7 @@ def dossier_detail(request, reference):
     )
 
 
+@formulaire
 @porteur_requis
 def dossier_abandonner(request, reference):
     projet = projet_du_porteur(request, reference)
@@ -579,6 +614,7 @@ def dossier_abandonner(request, reference):
     )
 
 
+@require_safe
 @login_required
 def piece_jointe_telecharger(request, reference, uuid):
     """Download an attachment of a dossier the user may see (leads and officers alike)."""

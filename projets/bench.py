@@ -6,10 +6,10 @@ load test, which drives gunicorn with wrk on loopback.
 
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from contextlib import contextmanager
@@ -30,36 +30,99 @@ from territoires.models import Habilitation, Territoire
 PAGE = 100
 ENDPOINTS = ["projets", "aides", "territoires", "enveloppes"]
 
-# One SQL query each, for the raw floor: the page's rows with their nested labels.
+# The raw floor: one hand-written SQL query per list returning what the API page holds
+# (the same fields, nested labels, sums and order, first page of 100), run through
+# psycopg and encoded with orjson.
 SQL_PLANCHER = {
     "projets": """
-        SELECT p.reference, p.titre, p.statut, p.nature, p.montant_investissement,
-               p.aide_demandee, p.emplois_crees, p.emplois_maintenus, p.depose_le,
-               t.slug, t.nom, c.code_insee, c.nom, d.code, r.code, r.nom
-        FROM projets_projet p
+        SELECT p.reference, p.titre, p.description, p.statut, t.slug, ph.code,
+               ARRAY(SELECT ph2.code || '-' || ax.code FROM projets_projet_axes pa
+                     JOIN territoires_axe ax ON ax.id = pa.axe_id
+                     JOIN territoires_phase ph2 ON ph2.id = ax.phase_id
+                     WHERE pa.projet_id = p.id ORDER BY ph2.date_debut, ax.ordre),
+               p.nature, p.porteur_raison_sociale, p.porteur_siret, p.porteur_taille,
+               p.commune_id, c.epci_id, c.departement_id,
+               COALESCE(d.region_id, t.region_pilote_id), p.montant_investissement,
+               p.emplois_crees, p.emplois_maintenus, p.co2_evite, p.zone_qpv, p.zone_zrr,
+               p.zone_afr, p.zone_acv, p.date_debut_prevue, p.date_fin_prevue, p.decide_le,
+               p.modifie_le, s.engagee, s.versee, p.aide_demandee, s.totale,
+               ROUND(p.montant_investissement / NULLIF(s.engagee, 0), 2), p.contact_nom,
+               p.contact_email, p.contact_telephone, u.username, i.username, p.cree_le,
+               p.depose_le
+        FROM (SELECT * FROM projets_projet ORDER BY cree_le DESC LIMIT %s) p
         JOIN territoires_territoire t ON t.id = p.territoire_id
+        JOIN territoires_phase ph ON ph.id = p.phase_id
         LEFT JOIN territoires_commune c ON c.code_insee = p.commune_id
         LEFT JOIN territoires_departement d ON d.code = c.departement_id
-        LEFT JOIN territoires_region r ON r.code = d.region_id
-        ORDER BY p.reference LIMIT %s""",
+        JOIN auth_user u ON u.id = p.deposant_id
+        LEFT JOIN auth_user i ON i.id = p.instructeur_id
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(SUM(a.montant) FILTER (WHERE a.statut <> 'annulee'), 0) totale,
+                   COALESCE(SUM(a.montant) FILTER (
+                       WHERE a.statut IN ('engagee', 'conventionnee', 'soldee')), 0) engagee,
+                   (SELECT COALESCE(SUM(v.montant), 0) FROM financements_versement v
+                    JOIN financements_aide a2 ON a2.id = v.aide_id
+                    WHERE a2.projet_id = p.id) versee
+            FROM financements_aide a WHERE a.projet_id = p.id) s
+        ORDER BY p.cree_le DESC""",
     "aides": """
-        SELECT a.uuid, a.montant, a.nature, a.statut, a.date_decision, a.date_convention,
-               p.reference, e.annee, e.region_id, di.code, di.nom
-        FROM financements_aide a
+        SELECT a.uuid, p.reference, di.code || '-' || e.region_id || '-' || e.annee,
+               di.code, o.nom, e.region_id, a.montant, a.nature, a.statut,
+               a.reference_decision, a.date_decision, a.date_convention,
+               (SELECT COALESCE(SUM(v.montant), 0) FROM financements_versement v
+                WHERE v.aide_id = a.id), a.modifie_le, a.motif_annulation, a.cree_le
+        FROM (SELECT * FROM financements_aide ORDER BY cree_le DESC LIMIT %s) a
         JOIN projets_projet p ON p.id = a.projet_id
         JOIN financements_enveloppe e ON e.id = a.enveloppe_id
         JOIN financements_dispositif di ON di.id = e.dispositif_id
-        ORDER BY a.id LIMIT %s""",
+        JOIN financements_operateur o ON o.id = di.operateur_id
+        ORDER BY a.cree_le DESC""",
     "territoires": """
-        SELECT t.slug, t.nom, t.id_anct, t.laureat_rebond_industriel, r.code, r.nom
-        FROM territoires_territoire t JOIN territoires_region r ON r.code = t.region_pilote_id
-        ORDER BY t.nom LIMIT %s""",
+        SELECT t.slug, t.id_anct, t.nom, t.region_pilote_id, t.laureat_rebond_industriel,
+               t.date_signature_feuille_de_route,
+               (SELECT json_agg(json_build_object('phase', ph.code, 'date', l.date)
+                                ORDER BY ph.date_debut)
+                FROM territoires_labellisation l
+                JOIN territoires_phase ph ON ph.id = l.phase_id
+                WHERE l.territoire_id = t.id),
+               (SELECT json_agg(json_build_object('phase', ph.code, 'siren', ep.siren,
+                                                  'nom', ep.nom,
+                                                  'departement', ep.departement_id)
+                                ORDER BY ph.date_debut, ep.nom)
+                FROM territoires_compositionterritoire ct
+                JOIN territoires_phase ph ON ph.id = ct.phase_id
+                JOIN territoires_intercommunalite ep ON ep.siren = ct.epci_id
+                WHERE ct.territoire_id = t.id),
+               (SELECT row_to_json(b) FROM (
+                   SELECT elu_nom, elu_mandat, industriel_nom, industriel_entreprise,
+                          industriel_siret, date_debut FROM territoires_binome
+                   WHERE territoire_id = t.id AND date_fin IS NULL
+                   ORDER BY date_debut DESC LIMIT 1) b),
+               t.modifie_le
+        FROM territoires_territoire t ORDER BY t.nom LIMIT %s""",
     "enveloppes": """
-        SELECT e.annee, e.montant, e.region_id, di.code, di.nom,
-               (SELECT COALESCE(SUM(a.montant), 0) FROM financements_aide a
-                 WHERE a.enveloppe_id = e.id AND a.statut IN ('engagee','conventionnee','soldee'))
-        FROM financements_enveloppe e JOIN financements_dispositif di ON di.id = e.dispositif_id
-        ORDER BY e.id LIMIT %s""",
+        SELECT di.code || '-' || e.region_id || '-' || e.annee, di.code, o.nom,
+               e.region_id, e.annee, e.montant, COALESCE(s.propose, 0),
+               COALESCE(s.engage, 0), COALESCE(s.conventionne, 0), COALESCE(v.verse, 0),
+               e.montant - COALESCE(s.engage, 0),
+               ROUND(COALESCE(s.engage, 0) * 100 / NULLIF(e.montant, 0), 1), e.modifie_le
+        FROM financements_enveloppe e
+        JOIN financements_dispositif di ON di.id = e.dispositif_id
+        JOIN financements_operateur o ON o.id = di.operateur_id
+        JOIN territoires_region r ON r.code = e.region_id
+        LEFT JOIN (
+            SELECT enveloppe_id,
+                   SUM(montant) FILTER (WHERE statut = 'proposee') propose,
+                   SUM(montant) FILTER (
+                       WHERE statut IN ('engagee', 'conventionnee', 'soldee')) engage,
+                   SUM(montant) FILTER (WHERE statut IN ('conventionnee', 'soldee'))
+                       conventionne
+            FROM financements_aide GROUP BY enveloppe_id) s ON s.enveloppe_id = e.id
+        LEFT JOIN (
+            SELECT a.enveloppe_id, SUM(v.montant) verse FROM financements_versement v
+            JOIN financements_aide a ON a.id = v.aide_id GROUP BY a.enveloppe_id
+        ) v ON v.enveloppe_id = e.id
+        ORDER BY e.annee DESC, r.nom, di.nom LIMIT %s""",
 }
 
 
@@ -149,11 +212,21 @@ def _requetes():
         yield compteur
 
 
-def _client_national():
+def _client_national(jeton=False):
+    """A national officer's browser session, or (`jeton=True`) a client holding a full
+    access API token of that officer: what a partner syncing the data uses."""
+    from api.models import JetonPartenaire
+    from api.services import jeton_emettre
+
     User = get_user_model()
     user, cree = User.objects.get_or_create(username="bench-national", defaults={"is_staff": True})
     if cree:
         Habilitation.objects.create(user=user, role="agent", echelon="national", niveau=3)
+    if jeton:
+        secret = jeton_emettre(
+            par=user, jeton=JetonPartenaire(user=user, nom="bench", niveau="complet")
+        )
+        return Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     client = Client()
     client.force_login(user)
     return client
@@ -171,8 +244,13 @@ def _plancher(endpoint, repetitions):
     return _mesurer(une_fois, repetitions)
 
 
+def _lignes_csv(reponse):
+    return sum(morceau.count(b"\n") for morceau in reponse.streaming_content) - 1
+
+
 def mesurer(repetitions=30, charge=False, duree_charge=20, sortie=print):
-    client = _client_national()
+    client = _client_national(jeton=True)
+    session = _client_national()
     lignes = []
     sortie(
         f"Base : {connection.vendor}, {Projet.objects.count()} dossiers, "
@@ -208,10 +286,10 @@ def mesurer(repetitions=30, charge=False, duree_charge=20, sortie=print):
             )
             ratios[f"naif/{endpoint}"] = naif / mediane
     url = "/admin/projets/projet/?statut__exact=retenu"
-    client.get(url)
+    session.get(url)
     with _requetes() as contexte:
-        client.get(url)
-    mediane, p95 = _mesurer(lambda: client.get(url), max(5, repetitions // 3))
+        session.get(url)
+    mediane, p95 = _mesurer(lambda: session.get(url), max(5, repetitions // 3))
     lignes.append(
         ("admin : liste des dossiers filtrée", mediane, p95, len(contexte.captured_queries))
     )
@@ -225,17 +303,20 @@ def mesurer(repetitions=30, charge=False, duree_charge=20, sortie=print):
     for texte, mediane, p95, requetes in lignes:
         sortie(f"{texte:<44}{mediane:>12.1f}{p95:>10.1f}{requetes:>10}")
 
-    tracemalloc.start()
-    debut = time.perf_counter()
-    reponse = client.get("/api/v1/aides/?format=csv")
-    nombre = sum(chunk.count(b"\n") for chunk in reponse.streaming_content) - 1
-    duree = time.perf_counter() - debut
-    _, pic = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    sortie(
-        f"export CSV des aides : {nombre} lignes en {duree:.2f} s, "
-        f"{nombre / duree:,.0f} lignes/s, pic mémoire {pic / 1e6:.1f} Mo"
-    )
+    for ressource in ("aides", "projets"):
+        url = f"/api/v1/{ressource}/?format=csv"
+        debut = time.perf_counter()
+        nombre = _lignes_csv(client.get(url))
+        duree = time.perf_counter() - debut
+        # Memory in a second pass: tracing every allocation slows Python several times.
+        tracemalloc.start()
+        _lignes_csv(client.get(url))
+        _, pic = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        sortie(
+            f"export CSV des {ressource} : {nombre} lignes en {duree:.2f} s, "
+            f"{nombre / duree:,.0f} lignes/s, pic mémoire {pic / 1e6:.1f} Mo"
+        )
     for endpoint in ENDPOINTS:
         sortie(f"ratio API/floor {endpoint}: {ratios[endpoint]:.2f}")
     for endpoint in NAIFS:
@@ -244,8 +325,23 @@ def mesurer(repetitions=30, charge=False, duree_charge=20, sortie=print):
         charger(duree_charge, sortie)
 
 
-def charger(duree, sortie=print, port=8150):
-    """Throughput under gunicorn (3 workers) driven by wrk on loopback."""
+CHEMINS_CHARGE = [
+    "/api/v1/projets/?page_size=100",
+    "/api/v1/aides/?page_size=100",
+    "/api/v1/territoires/",
+    "/api/v1/communes/?page_size=100",
+    "/api/v1/statistiques/",
+    "/",
+    "/territoires/",
+    "/territoires/ardeche-drome-nord/",
+]
+
+
+def charger(duree, sortie=print, port=8150, connexions=32):
+    """Throughput and errors of gunicorn (3 workers, production settings) under wrk on
+    loopback: `connexions` connections cycling over API and portal pages."""
+    from .resilience import serveur
+
     if not shutil.which("wrk"):
         sortie("charge : wrk absent (apt-get install wrk) — mesure ignorée")
         return
@@ -258,45 +354,50 @@ def charger(duree, sortie=print, port=8150):
         LOG_REQUETES="false",
         API_DEBIT_ANONYME="1000000/minute",
     )
-    serveur = subprocess.Popen(
-        [
-            os.path.join(os.path.dirname(sys.executable), "gunicorn"),
-            "config.wsgi",
-            "--workers",
-            "3",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         env=env,
         cwd=settings.BASE_DIR,
+        check=True,
     )
-    try:
-        time.sleep(4)
-        for chemin in ("/api/v1/projets/?page_size=100", "/api/v1/territoires/", "/sante/"):
-            resultat = subprocess.run(
-                [
-                    "wrk",
-                    "-t2",
-                    "-c32",
-                    f"-d{duree}s",
-                    "--latency",
-                    f"http://127.0.0.1:{port}{chemin}",
-                ],
-                capture_output=True,
-                text=True,
-                timeout=duree + 30,
-                check=False,
-            )
-            resume = [
-                ligne.strip()
-                for ligne in resultat.stdout.splitlines()
-                if ligne.strip().startswith(
-                    ("Requests/sec", "50%", "99%", "Non-2xx", "Socket errors", "requests in")
-                )
-            ]
-            sortie(f"charge {chemin} (32 connexions, {duree} s) : " + " | ".join(resume))
-    finally:
-        serveur.send_signal(signal.SIGTERM)
-        serveur.wait(timeout=30)
+    liste = ", ".join(f'"{chemin}"' for chemin in CHEMINS_CHARGE)
+    script = (
+        f"local chemins = {{{liste}}}\nlocal i = 0\n"
+        "request = function()\n  i = i + 1\n"
+        "  return wrk.format('GET', chemins[(i % #chemins) + 1])\nend\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as fichier, serveur(env, port) as base:
+        fichier.write(script)
+        fichier.flush()
+        resultat = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{connexions}",
+                f"-d{duree}s",
+                "--timeout",
+                "10s",
+                "--latency",
+                "-s",
+                fichier.name,
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=duree + 60,
+            check=False,
+        )
+    resume = [
+        ligne.strip()
+        for ligne in resultat.stdout.splitlines()
+        if ligne.strip().startswith(
+            ("Requests/sec", "50%", "90%", "99%", "Non-2xx", "Socket errors")
+        )
+        or "requests in" in ligne
+    ]
+    sortie(
+        f"charge : {len(CHEMINS_CHARGE)} pages API et portail en rotation, {connexions} "
+        f"connexions, {duree} s : " + " | ".join(resume)
+    )
+    erreurs = "Non-2xx" in resultat.stdout or "Socket errors" in resultat.stdout
+    sortie(f"erreurs sous charge : {'oui' if erreurs else 'aucune'}")

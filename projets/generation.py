@@ -34,6 +34,13 @@ from .models import CompteurReference, Projet, Statut, TransitionProjet
 
 NB_TERRITOIRES = 183
 LOT = 2000
+
+
+def _lots(valeurs: list, taille: int = 20000):
+    for debut in range(0, len(valeurs), taille):
+        yield valeurs[debut : debut + taille]
+
+
 # Share of dossiers per status (sums to 100).
 REPARTITION = {
     Statut.BROUILLON: 8,
@@ -233,15 +240,18 @@ def generer(*, projets: int, seed: int) -> dict:
         default_user=auteur,
         default_change_reason="Jeu de données synthétique",
     )
-    crees = list(
-        Projet.objects.filter(reference__in=[p.reference for p in objets]).values_list(
+    # IN lists by lots: PostgreSQL takes at most 65,535 bound parameters per query.
+    crees = [
+        ligne
+        for lot in _lots([p.reference for p in objets])
+        for ligne in Projet.objects.filter(reference__in=lot).values_list(
             "pk",
             "statut",
             "montant_investissement",
             "aide_demandee",
             "commune__departement__region_id",
         )
-    )
+    ]
 
     liens = Projet.axes.through
     liens.objects.bulk_create(
@@ -347,9 +357,14 @@ def generer(*, projets: int, seed: int) -> dict:
         default_change_reason="Jeu de données synthétique",
     )
     versements = []
-    for pk, montant, statut in Aide.objects.filter(
-        projet_id__in=[c[0] for c in crees], statut__in=["conventionnee", "soldee"]
-    ).values_list("pk", "montant", "statut"):
+    payees = (
+        ligne
+        for lot in _lots([c[0] for c in crees])
+        for ligne in Aide.objects.filter(
+            projet_id__in=lot, statut__in=["conventionnee", "soldee"]
+        ).values_list("pk", "montant", "statut")
+    )
+    for pk, montant, statut in payees:
         if statut == "soldee":
             versements.append(
                 Versement(aide_id=pk, montant=montant, date=date(2026, 3, 1), reference=f"VIR-{pk}")

@@ -191,6 +191,15 @@ class Axe(models.Model):
         return self.nom
 
 
+def parmi(queryset, champ: str, visibles):
+    """`queryset` limited to rows whose `champ` is among `visibles` (a `visibles_par`
+    queryset); no filter at all when `visibles` is a whole table (national perimeter),
+    so that counts and pages of national users scan no perimeter subquery."""
+    if not visibles.query.where:
+        return queryset
+    return queryset.filter(**{f"{champ}__in": visibles})
+
+
 class TerritoireQuerySet(models.QuerySet):
     def visibles_par(self, user):
         """The one perimeter entry point: territories `user` may see."""
@@ -198,8 +207,9 @@ class TerritoireQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        habilitation = Habilitation.objects.filter(user=user).first()
-        if habilitation is None:
+        try:
+            habilitation = user.habilitation  # cached on the user for the request
+        except Habilitation.DoesNotExist:
             return self.none()
         return self.filter(habilitation.condition_territoires())
 
@@ -348,7 +358,7 @@ class Labellisation(models.Model):
 
 class BinomeQuerySet(models.QuerySet):
     def visibles_par(self, user):
-        return self.filter(territoire__in=Territoire.objects.visibles_par(user))
+        return parmi(self, "territoire", Territoire.objects.visibles_par(user))
 
 
 class Binome(models.Model):

@@ -134,3 +134,15 @@ def test_scdl_versement_unique_et_seuil(api, donnees_api):
     assert ligne["conditionsVersement"] == "unique"
     assert ligne["datesPeriodeVersement"] == "2025-07-01"
     assert ligne["referenceDecision"] == ""
+
+
+def test_export_complet_journalise_donnees_ouvertes_non(api, donnees_api, personas):
+    from comptes.models import EvenementAudit
+
+    b"".join(api.get("/api/v1/projets/?format=csv").streaming_content)
+    assert not EvenementAudit.objects.filter(type="export").exists()
+    jeton, secret = emettre(personas, personas["region-ara"])
+    b"".join(api.get("/api/v1/aides/?format=csv", **entete(secret)).streaming_content)
+    evenement = EvenementAudit.objects.get(type="export")
+    assert evenement.details == {"ressource": "aides", "format": "csv"}
+    assert evenement.user == jeton.user

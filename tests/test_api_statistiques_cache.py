@@ -20,3 +20,22 @@ def test_statistiques_en_cache_et_invalidees(
     apres = client.get("/api/v1/statistiques/").json()
     assert apres != premiere
     assert apres["genere_le"] > premiere["genere_le"]
+
+
+def test_totaux_au_dela_de_quatorze_chiffres(client, monde):
+    """Programme sums outgrow one amount's 14 digits (200,000 dossiers reach 10^12 €)."""
+    from decimal import Decimal
+
+    from . import factories as f
+
+    for _ in range(3):
+        f.ProjetFactory(
+            territoire=monde["adn"],
+            phase=monde["phase"],
+            statut="retenu",
+            montant_investissement=Decimal("999999999999.99"),
+            aide_demandee=None,
+        )
+    reponse = client.get("/api/v1/statistiques/")
+    assert reponse.status_code == 200
+    assert reponse.json()["programme"]["investissement"] == "2999999999999.97"

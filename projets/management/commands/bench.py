@@ -16,7 +16,7 @@ class Command(BaseCommand):
             action="store_true",
             help="ajoute un test de charge gunicorn + wrk sur 127.0.0.1",
         )
-        parser.add_argument("--duree-charge", type=int, default=20)
+        parser.add_argument("--duree-charge", type=int, default=60)
 
     def handle(self, *args, repetitions, charge, duree_charge, **options):
         mesurer(

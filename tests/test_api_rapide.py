@@ -1,0 +1,156 @@
+# ruff: noqa: F811  (fixtures imported from tests/api_outils.py are used as arguments)
+"""The fast list path (api.rapide) gives exactly what the serializers give on detail."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from api.rapide import RenduJSON
+
+from .api_outils import (  # noqa: F401
+    _api_sans_quota_partage,
+    api,
+    donnees_api,
+    emettre,
+    entete,
+)
+
+# Resource → key of its detail URL in a list item.
+RESSOURCES = {
+    "regions": "code",
+    "departements": "code",
+    "intercommunalites": "siren",
+    "communes": "code_insee",
+    "phases": "code",
+    "axes": "identifiant",
+    "territoires": "slug",
+    "projets": "reference",
+    "dispositifs": "code",
+    "enveloppes": "identifiant",
+    "aides": "identifiant",
+    "versements": "identifiant",
+}
+
+
+def _comparer(api, ressource, cle, **entetes):
+    liste = api.get(f"/api/v1/{ressource}/?page_size=500", **entetes)
+    assert liste.status_code == 200
+    elements = liste.json()["results"]
+    assert elements, ressource
+    for element in elements:
+        detail = api.get(f"/api/v1/{ressource}/{element[cle]}/", **entetes)
+        assert detail.status_code == 200, (ressource, element[cle])
+        assert element == detail.json(), (ressource, element[cle])
+    return elements
+
+
+@pytest.mark.parametrize("ressource", RESSOURCES)
+def test_liste_identique_au_detail_acces_complet(api, donnees_api, personas, ressource):
+    _, secret = emettre(personas, personas["partenaire-bpi"])
+    _comparer(api, ressource, RESSOURCES[ressource], **entete(secret))
+
+
+@pytest.mark.parametrize("ressource", ["projets", "aides", "territoires", "versements"])
+def test_liste_identique_au_detail_sans_jeton(api, donnees_api, ressource):
+    elements = _comparer(api, ressource, RESSOURCES[ressource])
+    if ressource == "projets":
+        assert "contact_email" not in elements[0]
+
+
+def test_consommation_des_enveloppes_en_liste(api, donnees_api, personas):
+    """The page's grouped sums give avec_consommation's figures (the detail)."""
+    _, secret = emettre(personas, personas["partenaire-bpi"])
+    enveloppes = {
+        e["identifiant"]: e
+        for e in api.get("/api/v1/enveloppes/", **entete(secret)).json()["results"]
+    }
+    ara = enveloppes["fonds-acceleration-84-2026"]
+    assert (ara["montant_propose"], ara["montant_engage"], ara["montant_verse"]) == (
+        "10000.00",
+        "50000.00",
+        "30000.00",
+    )
+    assert (ara["montant_disponible"], ara["taux_consommation"]) == ("950000.00", "5.0")
+
+
+def test_csv_identique_a_la_liste(api, donnees_api, personas):
+    _, secret = emettre(personas, personas["partenaire-bpi"])
+    page = api.get("/api/v1/aides/?page_size=500", **entete(secret)).json()["results"]
+    reponse = api.get("/api/v1/aides/?format=csv", **entete(secret))
+    texte = b"".join(reponse.streaming_content).decode()
+    lignes = list(csv.DictReader(io.StringIO(texte)))
+    assert [ligne["identifiant"] for ligne in lignes] == [aide["identifiant"] for aide in page]
+    for ligne, aide in zip(lignes, page, strict=True):
+        assert ligne == {cle: "" if v is None else str(v) for cle, v in aide.items()}
+
+
+def test_rendu_json_comme_drf():
+    """orjson rendering: decimals, dates and lazy strings as DRF's encoder renders them."""
+    from datetime import date
+    from decimal import Decimal
+
+    from django.utils.translation import gettext_lazy
+
+    donnees = {"montant": Decimal("12.50"), "date": date(2026, 1, 2), "texte": gettext_lazy("a")}
+    assert json.loads(RenduJSON().render(donnees)) == {
+        "montant": 12.5,
+        "date": "2026-01-02",
+        "texte": "a",
+    }
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("ressource", RESSOURCES)
+def test_export_par_postgresql_identique_au_chemin_python(
+    api, donnees_api, personas, monkeypatch, ressource
+):
+    """COPY … TO STDOUT (api.copie) writes the file the Python path writes."""
+    from api import views
+
+    _, secret = emettre(personas, personas["partenaire-bpi"])
+    url = f"/api/v1/{ressource}/?format=csv"
+    copies = []
+    export_copie = views.export_copie
+
+    def espion(*args, **kwargs):
+        reponse = export_copie(*args, **kwargs)
+        copies.append(reponse is not None)
+        return reponse
+
+    monkeypatch.setattr(views, "export_copie", espion)
+    par_postgresql = b"".join(api.get(url, **entete(secret)).streaming_content).decode()
+    monkeypatch.setattr(views, "export_copie", lambda *args, **kwargs: None)
+    par_python = b"".join(api.get(url, **entete(secret)).streaming_content).decode()
+    lignes_postgresql = list(csv.reader(io.StringIO(par_postgresql)))
+    lignes_python = list(csv.reader(io.StringIO(par_python)))
+    assert len(lignes_postgresql) == len(lignes_python)
+    entetes = lignes_python[0]
+    for ligne_pg, ligne_py in zip(lignes_postgresql, lignes_python, strict=True):
+        differences = {
+            entete: (pg, py)
+            for entete, pg, py in zip(entetes, ligne_pg, ligne_py, strict=True)
+            if pg != py
+        }
+        assert not differences
+    if ressource in ("projets", "aides", "versements", "communes"):
+        assert copies == [True]  # the large ones are written by PostgreSQL
+
+
+def test_consommation_recalculee_apres_une_ecriture(api, donnees_api, personas):
+    from datetime import date
+    from decimal import Decimal
+
+    from financements.models import Aide, Versement
+
+    _, secret = emettre(personas, personas["partenaire-bpi"])
+
+    def verse():
+        enveloppes = api.get("/api/v1/enveloppes/", **entete(secret)).json()["results"]
+        return {e["identifiant"]: e["montant_verse"] for e in enveloppes}
+
+    avant = verse()["fonds-acceleration-84-2026"]
+    aide = Aide.objects.get(statut="conventionnee")
+    Versement.objects.create(aide=aide, montant=Decimal("5000"), date=date(2026, 10, 1))
+    assert verse()["fonds-acceleration-84-2026"] == f"{Decimal(avant) + 5000:.2f}"
