@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from comptes.audit import journaliser
 from territoires.models import Habilitation
 from territoires.perimetre import est_national, habilitation_de, peut_administrer
 
@@ -38,6 +39,15 @@ def jeton_emettre(*, par, jeton: JetonPartenaire) -> str:
     with transaction.atomic():
         jeton.full_clean()
         jeton.save()
+        journaliser(
+            "jeton",
+            user=par,
+            objet=jeton,
+            action="emission",
+            titulaire=jeton.user.get_username() if jeton.user_id else "",
+            niveau=jeton.niveau,
+            prefixe=jeton.prefixe,
+        )
     return secret
 
 
@@ -50,4 +60,12 @@ def jeton_revoquer(*, par, jeton: JetonPartenaire) -> JetonPartenaire:
             jeton.revoque_le = timezone.now()
             jeton.revoque_par = par
             jeton.save(update_fields=["revoque_le", "revoque_par"])
+            journaliser(
+                "jeton",
+                user=par,
+                objet=jeton,
+                action="revocation",
+                titulaire=jeton.user.get_username() if jeton.user_id else "",
+                prefixe=jeton.prefixe,
+            )
     return jeton

@@ -11,7 +11,13 @@ from django.utils.html import format_html
 from config.admin import PerimetreAdmin
 from territoires import perimetre
 
-from .models import DemandeHabilitation, Invitation, JournalHabilitation, ProfilProConnect
+from .models import (
+    DemandeHabilitation,
+    EvenementAudit,
+    Invitation,
+    JournalHabilitation,
+    ProfilProConnect,
+)
 
 
 class AdministrateursAdmin(PerimetreAdmin):
@@ -82,3 +88,51 @@ class ProfilProConnectAdmin(AdministrateursAdmin):
     ]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email", "siret", "usual_name"]
+
+
+@admin.register(EvenementAudit)
+class EvenementAuditAdmin(PerimetreAdmin):
+    """The audit trail, read-only, for national administrators only."""
+
+    perimetre = False
+    modifiable_par = None
+    ajout_possible = False
+    list_display = ["horodatage", "type", "identifiant", "adresse_ip", "objet", "resume"]
+    list_filter = ["type", "horodatage"]
+    list_select_related = ["user"]
+    search_fields = ["identifiant", "user__username", "user__email", "adresse_ip", "objet"]
+    date_hierarchy = "horodatage"
+    fields = [
+        "horodatage",
+        "type",
+        "user",
+        "identifiant",
+        "adresse_ip",
+        "user_agent",
+        "objet",
+        "details",
+    ]
+    readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None):
+        return (
+            super().has_view_permission(request, obj)
+            and perimetre.est_national(request.user)
+            and perimetre.peut_administrer(request.user)
+        )
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="détails")
+    def resume(self, obj):
+        return ", ".join(f"{cle} : {valeur}" for cle, valeur in obj.details.items())[:200]

@@ -3,6 +3,7 @@
 import hashlib
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -164,3 +165,64 @@ class JournalHabilitation(models.Model):
 
     def __str__(self):
         return f"{self.le:%d/%m/%Y} {self.get_action_display()} — {self.email}"
+
+
+class EvenementAuditQuerySet(models.QuerySet):
+    """The audit trail is append-only: no bulk update or delete through the ORM."""
+
+    def update(self, **kwargs):
+        raise PermissionError("Le journal d'audit ne se modifie pas.")
+
+    def delete(self):
+        raise PermissionError("Le journal d'audit ne se supprime pas.")
+
+
+class EvenementAudit(models.Model):
+    """One security-relevant event: sign-ins, lockouts, second factor, exports, changes
+    of rights and API tokens. Written only by `comptes.audit.journaliser`; never changed
+    nor deleted."""
+
+    class Type(models.TextChoices):
+        CONNEXION = "connexion", "Connexion"
+        ECHEC_CONNEXION = "echec_connexion", "Échec de connexion"
+        DECONNEXION = "deconnexion", "Déconnexion"
+        VERROUILLAGE = "verrouillage", "Verrouillage du compte"
+        DOUBLE_AUTHENTIFICATION = "double_authentification", "Double authentification"
+        EXPORT = "export", "Export de données"
+        HABILITATION = "habilitation", "Habilitation"
+        PERMISSIONS = "permissions", "Droits d'un compte"
+        JETON = "jeton", "Jeton d'API"
+
+    horodatage = models.DateTimeField("horodatage", default=timezone.now, db_index=True)
+    type = models.CharField("type", max_length=24, choices=Type.choices, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="utilisateur",
+    )
+    identifiant = models.CharField("identifiant saisi", max_length=150, blank=True)
+    adresse_ip = models.GenericIPAddressField("adresse IP", null=True, blank=True)
+    user_agent = models.CharField("navigateur (user agent)", max_length=255, blank=True)
+    details = models.JSONField("détails", default=dict, blank=True, encoder=DjangoJSONEncoder)
+    objet = models.CharField("objet concerné", max_length=255, blank=True)
+
+    objects = EvenementAuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "événement du journal d'audit"
+        verbose_name_plural = "journal d'audit"
+        ordering = ["-horodatage", "-pk"]
+
+    def __str__(self):
+        return f"{self.horodatage:%d/%m/%Y %H:%M} {self.get_type_display()} — {self.identifiant}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Le journal d'audit ne se modifie pas.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Le journal d'audit ne se supprime pas.")

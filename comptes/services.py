@@ -20,6 +20,7 @@ from django.utils import timezone
 from territoires import perimetre
 from territoires.models import Departement, Habilitation, Territoire
 
+from .audit import journaliser
 from .models import DemandeHabilitation, Invitation, JournalHabilitation, empreinte
 
 DUREE_INVITATION = timedelta(days=7)
@@ -160,6 +161,14 @@ def inviter(par, email: str, p: Perimetre) -> tuple[Invitation, str]:
         par=par,
         perimetre=p.description(),
     )
+    journaliser(
+        "habilitation",
+        user=par,
+        objet=invitation,
+        action="invitation_envoyee",
+        email=email,
+        perimetre=p.description(),
+    )
     lien = lien_invitation(jeton)
     transaction.on_commit(
         lambda: send_mail(
@@ -233,6 +242,14 @@ def accepter_invitation(invitation, *, email_identite=None, mot_de_passe=None):
     invitation.acceptee_le = timezone.now()
     invitation.user = user
     invitation.save(update_fields=["acceptee_le", "user"])
+    journaliser(
+        "habilitation",
+        user=user,
+        objet=invitation,
+        action="invitation_acceptee",
+        invitee_par=invitation.invitee_par.get_username(),
+        moyen="proconnect" if email_identite is not None else "mot_de_passe",
+    )
     return user
 
 
@@ -264,6 +281,14 @@ def accorder_demande(demande, par, p: Perimetre) -> Habilitation:
     demande.statut = DemandeHabilitation.Statut.ACCEPTEE
     demande.decidee_par, demande.decidee_le = par, timezone.now()
     demande.save(update_fields=["statut", "decidee_par", "decidee_le"])
+    journaliser(
+        "habilitation",
+        user=par,
+        objet=demande,
+        action="demande_acceptee",
+        compte=demande.user.get_username(),
+        perimetre=p.description(),
+    )
     return hab
 
 
@@ -280,4 +305,11 @@ def refuser_demande(demande, par) -> None:
         email=demande.email,
         action=JournalHabilitation.Action.DEMANDE_REFUSEE,
         par=par,
+    )
+    journaliser(
+        "habilitation",
+        user=par,
+        objet=demande,
+        action="demande_refusee",
+        compte=demande.user.get_username(),
     )

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, SuspiciousOperation, Valida
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from territoires import perimetre
@@ -23,6 +23,7 @@ from territoires.models import Habilitation
 from . import proconnect, services
 from .forms import InvitationForm, MotDePasseInvitationForm, PerimetreForm
 from .models import DemandeHabilitation, Invitation
+from .securite import double_authentification_requise
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ def deconnexion_admin(request):
     return HttpResponseRedirect(url)
 
 
+@require_safe
 @login_required
 def en_attente(request):
     if perimetre.habilitation_de(request.user) is not None:
@@ -144,7 +146,9 @@ def _administrateur(request):
         raise PermissionDenied
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@double_authentification_requise
 def invitations(request):
     _administrateur(request)
     form = InvitationForm(request.POST or None, par=request.user)
@@ -169,6 +173,7 @@ def invitations(request):
     )
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation(request, jeton):
     """Accept an invitation: with ProConnect, or by choosing a password."""
     invitation = services.invitation_par_jeton(jeton)
@@ -218,7 +223,9 @@ def invitation(request, jeton):
 # Access requests
 
 
+@require_safe
 @login_required
+@double_authentification_requise
 def demandes(request):
     _administrateur(request)
     return render(
@@ -236,7 +243,9 @@ def demandes(request):
     )
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@double_authentification_requise
 def demande(request, pk):
     _administrateur(request)
     demande = get_object_or_404(services.demandes_visibles(request.user), pk=pk)

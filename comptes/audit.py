@@ -1,0 +1,129 @@
+"""The audit trail: one entry point, `journaliser`, for every security-relevant event.
+
+Who calls it:
+- sign-ins, failures and logouts: the auth signals (comptes.signaux);
+- lockouts: django-axes' `user_locked_out` signal (comptes.signaux);
+- second factor: the enrolment and code pages (comptes.securite);
+- exports: the back-office export view (config.admin) and the API CSV exports;
+- rights: Habilitation and user changes (comptes.signaux), access-request decisions
+  and invitations (comptes.services), API tokens (api.services).
+
+Events are append-only rows of `comptes.EvenementAudit`, also written as one JSON line
+on the `audit` logger (for a central log store).
+"""
+
+import ipaddress
+import json
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from django.conf import settings
+from django.db import models
+
+logger = logging.getLogger("audit")
+
+LONGUEUR_USER_AGENT = 255
+
+
+def adresse_ip(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or, behind MANDATAIRES_DE_CONFIANCE reverse
+    proxies that append to X-Forwarded-For, the address the outermost one saw.
+
+    Also django-axes' AXES_CLIENT_IP_CALLABLE (lockouts per username and address)."""
+    if request is None:
+        return None
+    adresse = request.META.get("REMOTE_ADDR")
+    mandataires = settings.MANDATAIRES_DE_CONFIANCE
+    if mandataires > 0:
+        chaine = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        chaine = [a for a in chaine if a]
+        if len(chaine) >= mandataires:
+            adresse = chaine[-mandataires]
+    try:
+        return str(ipaddress.ip_address(adresse)) if adresse else None
+    except ValueError:
+        return None
+
+
+def requete_courante():
+    """The request being served, if any (kept by simple_history's middleware): services
+    and signals record the address of whoever triggered them."""
+    from simple_history.models import HistoricalRecords
+
+    return getattr(HistoricalRecords.context, "request", None)
+
+
+def _serialisable(valeur):
+    if valeur is None or isinstance(valeur, (str, int, float, bool)):
+        return valeur
+    if isinstance(valeur, dict):
+        return {str(k): _serialisable(v) for k, v in valeur.items()}
+    if isinstance(valeur, (list, tuple, set, frozenset)):
+        return [_serialisable(v) for v in valeur]
+    if isinstance(valeur, (datetime, date)):
+        return valeur.isoformat()
+    if isinstance(valeur, (Decimal, UUID)):
+        return str(valeur)
+    if isinstance(valeur, models.Model):
+        return f"{valeur._meta.label}:{valeur.pk} {valeur}"
+    return str(valeur)
+
+
+def journaliser(type, request=None, user=None, **details):
+    """Record one audit event and return it (a `comptes.models.EvenementAudit`).
+
+    `type`: one of `EvenementAudit.Type` — "connexion", "echec_connexion",
+    "deconnexion", "verrouillage", "double_authentification", "export",
+    "habilitation", "permissions", "jeton".
+    `request`: the current request, for the address and user agent (defaults to the
+    request being served, if any); `user`: who acted (defaults to the request's
+    signed-in user).
+    Keyword details are stored as JSON; two are columns of their own: `identifiant`
+    (the username typed, default: the user's) and `objet` (what the event concerns: a
+    model instance or a text).
+
+    Example, for an API CSV export::
+
+        journaliser("export", request=request, ressource="projets", format="csv")
+    """
+    from .models import EvenementAudit
+
+    if type not in EvenementAudit.Type.values:
+        raise ValueError(f"Unknown audit event type: {type!r}")
+    if request is None:
+        request = requete_courante()
+    if user is None and request is not None:
+        courant = getattr(request, "user", None)
+        if courant is not None and courant.is_authenticated:
+            user = courant
+    identifiant = details.pop("identifiant", None)
+    if identifiant is None:
+        identifiant = user.get_username() if user is not None else ""
+    objet = details.pop("objet", "")
+    if isinstance(objet, models.Model):
+        objet = f"{objet._meta.verbose_name} n° {objet.pk} : {objet}"
+    user_agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
+    evenement = EvenementAudit.objects.create(
+        type=type,
+        user=user if user is not None and user.pk is not None else None,
+        identifiant=str(identifiant)[:150],
+        adresse_ip=adresse_ip(request),
+        user_agent=user_agent[:LONGUEUR_USER_AGENT],
+        details=_serialisable(details),
+        objet=str(objet)[:255],
+    )
+    logger.info(
+        json.dumps(
+            {
+                "evenement": type,
+                "identifiant": evenement.identifiant,
+                "ip": evenement.adresse_ip,
+                "objet": evenement.objet,
+                "details": evenement.details,
+            },
+            ensure_ascii=False,
+        )
+    )
+    return evenement
