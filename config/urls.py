@@ -10,3 +10,5 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("", include("portail.urls")),
 ]
+
+handler500 = "config.views.erreur_serveur"
