@@ -1,9 +1,14 @@
 """Content checks for uploaded attachments: the bytes decide, not the file name."""
 
+import logging
 import zipfile
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from . import antivirus
+
+logger = logging.getLogger(__name__)
 
 FORMATS_ACCEPTES = "PDF, ODT, ODS, DOCX, XLSX, PNG ou JPEG"
 
@@ -68,4 +73,28 @@ def verifier_piece_jointe(fichier) -> str:
             f"Format de fichier non accepté : le contenu doit être un {FORMATS_ACCEPTES}.",
             code="fichier_format",
         )
+    verifier_antivirus(fichier)
     return type_mime
+
+
+def verifier_antivirus(fichier) -> None:
+    """Scan with clamd when CLAMD_ADRESSE is set; fail closed when it cannot answer."""
+    if not settings.CLAMD_ADRESSE:
+        return
+    nom = fichier.name or "fichier"
+    try:
+        logiciel = antivirus.analyser(fichier)
+    except antivirus.AntivirusIndisponible as erreur:
+        logger.error("Analyse antivirus impossible pour « %s » : %s", nom, erreur)
+        raise ValidationError(
+            "La vérification antivirus est momentanément indisponible : le fichier "
+            "n'a pas été enregistré. Veuillez réessayer plus tard.",
+            code="antivirus_indisponible",
+        ) from erreur
+    if logiciel:
+        logger.warning("Logiciel malveillant refusé : « %s » (%s)", nom, logiciel)
+        raise ValidationError(
+            f"Le fichier « {nom} » contient un logiciel malveillant ({logiciel}) : "
+            "il n'a pas été enregistré.",
+            code="fichier_malveillant",
+        )

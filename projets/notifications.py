@@ -1,11 +1,23 @@
-"""E-mails sent after dossier events (called on commit by projets.services)."""
+"""E-mails sent after dossier events, as background tasks enqueued on commit.
+
+projets.services calls the `planifier_*` helpers inside its transaction: once it commits,
+a task is enqueued with primitive arguments only (ids, status); the task re-reads the
+dossier and sends the mail. With the default in-process backend the task runs at once.
+"""
+
+import logging
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.db import transaction
 from django.urls import NoReverseMatch, reverse
+from django_tasks import task
 
 from territoires.models import Habilitation, Territoire
+
+logger = logging.getLogger(__name__)
 
 
 def _lien(projet) -> str:
@@ -48,10 +60,52 @@ def _porteurs(projet):
     )
 
 
-def statut_change(*, projet, transition) -> None:
+def planifier_statut_change(*, projet, transition) -> None:
+    transaction.on_commit(
+        partial(notifier_statut_change.enqueue, projet_id=projet.pk, cible=str(transition.cible))
+    )
+
+
+def planifier_message_recu(*, message) -> None:
+    transaction.on_commit(partial(notifier_message_recu.enqueue, message_id=message.pk))
+
+
+@task()
+def notifier_statut_change(projet_id: int, cible: str) -> None:
+    from .models import Projet
+
+    projet = Projet.objects.select_related("territoire").filter(pk=projet_id).first()
+    if projet is None:
+        return
+    # The mail describes this transition, even if a later one has already happened.
+    projet.statut = cible
+    try:
+        statut_change(projet=projet, cible=cible)
+    except Exception:
+        logger.exception("Notification de statut non envoyée (dossier %s)", projet.reference)
+        raise
+
+
+@task()
+def notifier_message_recu(message_id: int) -> None:
+    from .models import Message
+
+    message = Message.objects.select_related("projet").filter(pk=message_id).first()
+    if message is None:
+        return
+    try:
+        message_recu(message=message)
+    except Exception:
+        logger.exception(
+            "Notification de message non envoyée (dossier %s)", message.projet.reference
+        )
+        raise
+
+
+def statut_change(*, projet, cible: str) -> None:
     from .models import Statut
 
-    if transition.cible == Statut.DEPOSE:
+    if cible == Statut.DEPOSE:
         destinataires = [u.email for u in instructeurs_du_perimetre(projet)]
         sujet = f"[Territoires d'industrie] Dossier déposé : {projet.reference}"
         corps = (

@@ -261,9 +261,7 @@ def projet_transitionner(*, projet: Projet, transition: str, user, commentaire: 
             )
         verrouille.refresh_from_db()
         _historiser(verrouille, user, f"Statut : {regle.libelle}")
-        transaction.on_commit(
-            lambda: notifications.statut_change(projet=verrouille, transition=regle)
-        )
+        notifications.planifier_statut_change(projet=verrouille, transition=regle)
     projet.refresh_from_db()
     return projet
 
@@ -429,5 +427,5 @@ def message_envoyer(*, projet: Projet, user, texte: str) -> Message:
         raise ValidationError({"texte": "Le message est vide."})
     with transaction.atomic():
         message = Message.objects.create(projet=projet, auteur=user, texte=texte)
-        transaction.on_commit(lambda: notifications.message_recu(message=message))
+        notifications.planifier_message_recu(message=message)
     return message
