@@ -11,6 +11,14 @@ from django.template.loader import render_to_string
 logger = logging.getLogger("requetes")
 
 
+def _utilisateur(request):
+    user = getattr(request, "user", None)
+    try:
+        return user.username if user is not None and user.is_authenticated else None
+    except DatabaseError:  # the user could not be read (database lost): still log
+        return None
+
+
 class JournalRequetesMiddleware:
     """Log each request as one JSON line: method, path, status, duration, user."""
 
@@ -20,7 +28,6 @@ class JournalRequetesMiddleware:
     def __call__(self, request):
         debut = time.perf_counter()
         response = self.get_response(request)
-        user = getattr(request, "user", None)
         logger.info(
             json.dumps(
                 {
@@ -28,7 +35,7 @@ class JournalRequetesMiddleware:
                     "chemin": request.path,
                     "statut": response.status_code,
                     "duree_ms": round((time.perf_counter() - debut) * 1000, 1),
-                    "utilisateur": user.username if user and user.is_authenticated else None,
+                    "utilisateur": _utilisateur(request),
                 },
                 ensure_ascii=False,
             )
@@ -36,17 +43,56 @@ class JournalRequetesMiddleware:
         return response
 
 
+MESSAGE_INDISPONIBLE = (
+    "Le service est momentanément indisponible (base de données injoignable). "
+    "Réessayez dans quelques instants."
+)
+
+
+def _erreurs_de_connexion():
+    """Django's connection errors, and psycopg's own: Django does not wrap every driver
+    call (closing the server-side cursor of `.iterator()` raises the bare driver error)."""
+    try:
+        import psycopg
+    except ImportError:  # SQLite only
+        return (OperationalError, InterfaceError)
+    return (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
+
+
+ERREURS_DE_CONNEXION = _erreurs_de_connexion()
+
+
+def base_injoignable(exception) -> bool:
+    """True for a lost or refused database connection (not for an error of the query)."""
+    return isinstance(exception, ERREURS_DE_CONNEXION) and not _erreur_de_donnees(exception)
+
+
+def reponse_indisponible(request):
+    """503 with a French message: JSON for the API, a page for people."""
+    logger.error("base de données indisponible : %s", request.path)
+    if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        reponse = JsonResponse(
+            {"detail": MESSAGE_INDISPONIBLE},
+            status=503,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        reponse = HttpResponse(
+            render_to_string("503.html", {"message": MESSAGE_INDISPONIBLE}), status=503
+        )
+    reponse["Retry-After"] = "30"
+    return reponse
+
+
 class BaseIndisponibleMiddleware:
-    """A lost database answers 503 with a French message instead of a 500.
+    """A database lost while a view runs answers 503 instead of a 500.
 
     The transaction of the request is rolled back by Django; the next request
-    reconnects by itself (CONN_HEALTH_CHECKS).
+    reconnects by itself (CONN_HEALTH_CHECKS). A loss met by a middleware (session,
+    user, second factor) reaches `config.views.erreur_serveur`, which answers the same.
     """
 
-    MESSAGE = (
-        "Le service est momentanément indisponible (base de données injoignable). "
-        "Réessayez dans quelques instants."
-    )
+    MESSAGE = MESSAGE_INDISPONIBLE
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -55,26 +101,12 @@ class BaseIndisponibleMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, (OperationalError, InterfaceError)) or (
-            isinstance(exception, DatabaseError) and _erreur_de_donnees(exception)
-        ):
-            return None
-        logger.error("base de données indisponible : %s", exception)
-        if request.path.startswith("/api/") or "application/json" in request.headers.get(
-            "Accept", ""
-        ):
-            response = JsonResponse(
-                {"detail": self.MESSAGE}, status=503, json_dumps_params={"ensure_ascii": False}
-            )
-        else:
-            response = HttpResponse(
-                render_to_string("503.html", {"message": self.MESSAGE}), status=503
-            )
-        response["Retry-After"] = "30"
-        return response
+        return reponse_indisponible(request) if base_injoignable(exception) else None
 
 
 def _erreur_de_donnees(exception) -> bool:
     """True for errors caused by the query itself (not by a lost connection)."""
-    sqlstate = getattr(getattr(exception, "__cause__", None), "sqlstate", None)
+    sqlstate = getattr(exception, "sqlstate", None) or getattr(
+        exception.__cause__, "sqlstate", None
+    )
     return bool(sqlstate) and not sqlstate.startswith(("08", "57"))
