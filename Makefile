@@ -67,6 +67,7 @@ bench: $(VENV)/.installe
 	  DATABASE_URL=$$url $(MANAGE) importer_territoires fixtures/referentiel/territoires-connus.csv >/dev/null && \
 	  DATABASE_URL=$$url $(MANAGE) importer_dispositifs >/dev/null && \
 	  DATABASE_URL=$$url $(MANAGE) generer_donnees --projets $$n --seed 1 && \
+	  psql -h 127.0.0.1 -U postgres -d $$base -qc "VACUUM ANALYZE" && \
 	  DATABASE_URL=$$url $(MANAGE) bench --charge || exit 1; \
 	done
 

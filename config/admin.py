@@ -12,14 +12,16 @@ from Django's per-model permissions:
 """
 
 from decimal import Decimal
+from functools import wraps
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path
 
+from comptes.audit import journaliser
 from config.exports import exporter
 from territoires import perimetre
 
@@ -41,9 +43,40 @@ class SiteGestion(admin.AdminSite):
     index_title = "Tableau de bord"
     index_template = "admin/tableau_de_bord.html"
 
+    @property
+    def login_form(self):
+        from django.contrib.admin.forms import AdminAuthenticationForm
+
+        from portail.forms import IdentifiantBorneMixin
+
+        return type("ConnexionGestionForm", (IdentifiantBorneMixin, AdminAuthenticationForm), {})
+
     def has_permission(self, request):
         user = request.user
         return user.is_active and user.is_staff and perimetre.est_agent(user)
+
+    def admin_view(self, view, cacheable=False):
+        """Every back-office page also needs the second factor when
+        DOUBLE_AUTHENTIFICATION is on (comptes.securite)."""
+        from comptes.securite import redirection_double_authentification
+
+        vue = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def protegee(request, *args, **kwargs):
+            redirection = redirection_double_authentification(request)
+            if redirection is not None:
+                return redirection
+            return vue(request, *args, **kwargs)
+
+        return protegee
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Third-party model admins (groups, DSFR settings, tasks) refuse like ours."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, RefusSansIndiceMixin):
+            admin_class = type(admin_class.__name__, (RefusSansIndiceMixin, admin_class), {})
+        super().register(model_or_iterable, admin_class, **options)
 
     def index(self, request, extra_context=None):
         from financements.models import Enveloppe
@@ -74,7 +107,33 @@ class SiteGestion(admin.AdminSite):
         return super().index(request, {**contexte, **(extra_context or {})})
 
 
-class PerimetreAdmin(admin.ModelAdmin):
+class RefusSansIndiceMixin:
+    """The object views never tell an existing object from a missing one: a user who may
+    not see the model at all is refused (403) before any lookup, and a missing object is a
+    404 (Django redirects to the index for a missing id but answers 403 for an existing
+    one, an existence oracle)."""
+
+    def _exiger_acces_au_modele(self, request):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._exiger_acces_au_modele(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._exiger_acces_au_modele(request)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._exiger_acces_au_modele(request)
+        return super().history_view(request, object_id, extra_context)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404("Objet introuvable.")
+
+
+class PerimetreAdmin(RefusSansIndiceMixin, admin.ModelAdmin):
     """Base of every model admin: perimeter queryset, perimeter-derived rights, 404s.
 
     `perimetre = True` filters through `model.objects.visibles_par(user)`; reference
@@ -103,6 +162,13 @@ class PerimetreAdmin(admin.ModelAdmin):
         request.GET = request.GET.copy()
         format_ = request.GET.pop("format", ["csv"])[0]
         queryset = self.get_changelist_instance(request).get_queryset(request).order_by("pk")
+        journaliser(
+            "export",
+            request=request,
+            ressource=f"{self.model._meta.app_label}.{self.model._meta.model_name}",
+            format="xlsx" if format_ == "xlsx" else "csv",
+            filtres={cle: request.GET.getlist(cle) for cle in request.GET},
+        )
         return exporter(
             queryset,
             self.colonnes_export,
@@ -176,6 +242,7 @@ class PerimetreAdmin(admin.ModelAdmin):
         return super().response_action(request, queryset)
 
     def _exiger_dans_le_perimetre(self, request, identifiants):
+        self._exiger_acces_au_modele(request)
         try:
             cles = {self.model._meta.pk.to_python(unquote(i)) for i in identifiants}
         except ValidationError as exc:

@@ -6,9 +6,12 @@ folder.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -81,22 +84,32 @@ INSTALLED_APPS = [
     "portail",
     "api",
     "comptes",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
     "config.middleware.JournalRequetesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.routeurs.LectureReplicaMiddleware",
     "config.middleware.BaseIndisponibleMiddleware",
+    # Last, as django-axes requires: turns a lockout into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -130,6 +143,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Persistent connections bring nothing to SQLite and keep files locked.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+# PostgreSQL: parameters bound by the server, so that psycopg prepares a statement run
+# PG_PREPARATION times on a connection and PostgreSQL reuses its plan. Planning the list
+# queries (many joins and sums) took 5 to 30 ms, more than running them
+# (docs/performance.md). Turn off behind a PgBouncer older than 1.21 in transaction mode.
+# JIT compilation is off: it added ~30 ms to exports and roll-ups and never paid back.
+PG_OPTIONS = {
+    "server_side_binding": env_bool("PG_LIAISON_SERVEUR", True),
+    "prepare_threshold": env_int("PG_PREPARATION", 2),
+    "options": "-c jit=off",
+}
 
 if env_str("DATABASE_REPLICA_URL"):
     # A read replica for API reads (see config/routeurs.py and docs/deploiement.md).
@@ -139,6 +162,9 @@ if env_str("DATABASE_REPLICA_URL"):
         conn_health_checks=True,
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+for _base in DATABASES.values():
+    if _base["ENGINE"] == "django.db.backends.postgresql":
+        _base.setdefault("OPTIONS", {}).update(PG_OPTIONS)
 DATABASE_ROUTERS = ["config.routeurs.ReplicaRouter"]
 
 # Cache, sessions and API throttling counters: Redis when REDIS_URL is set (shared by
@@ -173,7 +199,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -212,6 +238,19 @@ DEFAULT_FROM_EMAIL = env_str(
     "DEFAULT_FROM_EMAIL", "Territoires d'industrie <ne-pas-repondre@territoires-industrie.example>"
 )
 
+# Background work (e-mails): in-process by default; TACHES_BACKEND=base stores tasks in
+# the database for `manage.py db_worker` to run.
+_TACHES_BACKENDS = {
+    "immediat": "django_tasks.backends.immediate.ImmediateBackend",
+    "base": "django_tasks_db.DatabaseBackend",
+}
+_taches_backend = env_str("TACHES_BACKEND", "immediat")
+if _taches_backend not in _TACHES_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TACHES_BACKEND must be {' or '.join(_TACHES_BACKENDS)}, not {_taches_backend!r}"
+    )
+TASKS = {"default": {"BACKEND": _TACHES_BACKENDS[_taches_backend]}}
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -224,6 +263,25 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp), in every profile so that tests and development see
+# it: only this site's own files run or load; no inline script, style or event handler
+# (page data for scripts goes through json_script). The API's Redoc page alone relaxes
+# style-src (see api/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        # Plus the ProConnect host when configured (below).
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -235,7 +293,7 @@ if not DEBUG:
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.SchemaAPI",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.FiltresAPI"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.JetonAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -309,6 +367,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Audit events are stored in the database; their JSON log lines are for
+        # production log collection (LOG_AUDIT=true to see them in development).
+        "audit": {"level": "INFO" if env_bool("LOG_AUDIT", not DEBUG) else "WARNING"},
+        # One line per task state change is noise; failures are still logged.
+        "django_tasks": {"level": "WARNING"},
         # One JSON line per request; silent in development unless LOG_REQUETES=true.
         "requetes": {
             "handlers": ["console"],
@@ -318,9 +381,25 @@ LOGGING = {
     },
 }
 
+# Optional error reporting: unhandled errors and logged errors go to Sentry (or a
+# compatible service such as GlitchTip) when SENTRY_DSN is set; no personal data sent.
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONNEMENT", "production"),
+        send_default_pii=False,
+        traces_sample_rate=0.0,
+    )
+
 # Project settings
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-territoires-2026")
 PIECE_JOINTE_TAILLE_MAX = 20 * 1024 * 1024
+# Optional clamd antivirus for uploads: "tcp://host:3310" or "unix:///path/clamd.ctl".
+CLAMD_ADRESSE = env_str("CLAMD_ADRESSE")
+CLAMD_DELAI = env_int("CLAMD_DELAI", 10)
 
 # ProConnect (the State's OpenID Connect federation) through mozilla-django-oidc.
 # Configured only by environment variables; without them no ProConnect button is shown.
@@ -334,6 +413,8 @@ PROCONNECT_ACR_VALUES = env_str("PROCONNECT_ACR_VALUES", "eidas1")
 # false: agents and staff may not sign in with a password (ProConnect is their only door).
 CONNEXION_MOT_DE_PASSE_AGENTS = env_bool("CONNEXION_MOT_DE_PASSE_AGENTS", True)
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any attempt on a locked username + address pair (django-axes).
+    "axes.backends.AxesStandaloneBackend",
     "comptes.backends.MotDePasseBackend",
     "comptes.proconnect.ProConnectBackend",
 ]
@@ -346,3 +427,31 @@ OIDC_STORE_ID_TOKEN = True  # needed for the end-session id_token_hint
 OIDC_USE_NONCE = True
 OIDC_TIMEOUT = env_int("PROCONNECT_TIMEOUT", 10)
 LOGIN_REDIRECT_URL_FAILURE = "connexion"
+if PROCONNECT_DISCOVERY_URL:
+    # Signing in is a link, but logging out is a form posted here that redirects to
+    # ProConnect's end-session endpoint, and browsers apply form-action to the redirects
+    # of a form submission.
+    _proconnect = urlsplit(PROCONNECT_DISCOVERY_URL)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_proconnect.scheme}://{_proconnect.netloc}"
+    )
+
+# Login protection (django-axes): after AXES_FAILURE_LIMIT failures for one username from
+# one address, that pair is locked for AXES_COOLOFF_TIME (page 429 in French). Unlock
+# earlier with `manage.py axes_reset_username <identifiant>` (or `axes_reset`).
+AXES_FAILURE_LIMIT = env_int("CONNEXION_ECHECS_MAX", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CONNEXION_VERROUILLAGE_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = False  # the back-office shows comptes.EvenementAudit instead
+AXES_LOCKOUT_CALLABLE = "comptes.securite.reponse_verrouillage"
+AXES_CLIENT_IP_CALLABLE = "comptes.audit.adresse_ip"
+AXES_VERBOSE = False  # no banner on every command; lockouts are in the audit trail
+# Behind N reverse proxies appending to X-Forwarded-For, the client address is the
+# N-th from the right; 0: REMOTE_ADDR (no proxy, or a proxy that rewrites it).
+MANDATAIRES_DE_CONFIANCE = env_int("MANDATAIRES_DE_CONFIANCE", 0)
+
+# TOTP two-factor authentication (django-otp) for every back-office page: on by default
+# in production, off in development so that the demo accounts stay usable.
+DOUBLE_AUTHENTIFICATION = env_bool("DOUBLE_AUTHENTIFICATION", not DEBUG)
+OTP_TOTP_ISSUER = "Territoires d'industrie"

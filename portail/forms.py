@@ -7,6 +7,7 @@ import re
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
+from django.core.validators import MaxLengthValidator
 from django.db.models import Q
 from dsfr.forms import DsfrBaseForm
 
@@ -256,6 +257,13 @@ class NouveauDossierForm(FormulaireDsfr):
             self.fields["territoire"].widget = forms.HiddenInput()
             self.fields["territoire"].initial = territoires.get().pk
 
+    def clean(self):
+        donnees = super().clean()
+        # A hidden field's error is not shown next to it: say it above the form.
+        if self.fields["territoire"].widget.is_hidden and "territoire" in self.errors:
+            self.add_error(None, "Ce territoire ne fait pas partie de votre périmètre.")
+        return donnees
+
 
 class MessageForm(FormulaireDsfr):
     texte = forms.CharField(
@@ -330,7 +338,18 @@ class FiltreTerritoiresForm(FormulaireDsfr):
 # Authentication forms rendered with the DSFR.
 
 
-class ConnexionForm(FormulaireDsfr, auth_forms.AuthenticationForm):
+class IdentifiantBorneMixin:
+    """AuthenticationForm sets the username's max_length without its validator: an
+    oversized name would reach authentication (and django-axes' 255-character column,
+    a 500 on PostgreSQL). Refuse it in the form, with Django's French message."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        champ = self.fields["username"]
+        champ.validators.append(MaxLengthValidator(champ.max_length))
+
+
+class ConnexionForm(IdentifiantBorneMixin, FormulaireDsfr, auth_forms.AuthenticationForm):
     error_messages = {
         "invalid_login": "Identifiant ou mot de passe incorrect. Les deux champs peuvent "
         "tenir compte des majuscules.",

@@ -1,7 +1,26 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path, register_converter, reverse_lazy
 
 from . import forms, views
+
+
+class ReferenceConverter:
+    """A dossier reference (TI-84-2026-00012): anything else is a 404 before any query
+    (PostgreSQL refuses NUL bytes in text, quotes and slashes have nothing to find)."""
+
+    regex = "[A-Za-z0-9-]{1,40}"
+
+    def to_python(self, valeur):
+        return valeur
+
+    def to_url(self, valeur):
+        return valeur
+
+
+register_converter(ReferenceConverter, "reference")
+
+# Django's form views also answer PUT like POST: pages take GET, HEAD and POST only.
+LECTURE_ET_ENVOI = ["get", "head", "post"]
 
 urlpatterns = [
     path("", views.accueil, name="accueil"),
@@ -11,6 +30,7 @@ urlpatterns = [
     path(
         "connexion/",
         auth_views.LoginView.as_view(
+            http_method_names=LECTURE_ET_ENVOI,
             template_name="registration/connexion.html",
             authentication_form=forms.ConnexionForm,
             redirect_authenticated_user=True,
@@ -22,6 +42,7 @@ urlpatterns = [
     path(
         "mot-de-passe/oublie/",
         auth_views.PasswordResetView.as_view(
+            http_method_names=LECTURE_ET_ENVOI,
             template_name="registration/mot_de_passe_oublie.html",
             form_class=forms.MotDePasseOublieForm,
             email_template_name="registration/mot_de_passe_courriel.txt",
@@ -34,6 +55,7 @@ urlpatterns = [
     path(
         "mot-de-passe/envoye/",
         auth_views.PasswordResetDoneView.as_view(
+            http_method_names=LECTURE_ET_ENVOI,
             template_name="registration/mot_de_passe_envoye.html",
             extra_context={"title": "Courriel envoyé"},
         ),
@@ -42,6 +64,7 @@ urlpatterns = [
     path(
         "mot-de-passe/nouveau/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(
+            http_method_names=LECTURE_ET_ENVOI,
             template_name="registration/mot_de_passe_nouveau.html",
             form_class=forms.NouveauMotDePasseForm,
             success_url=reverse_lazy("mot_de_passe_reinitialise"),
@@ -52,6 +75,7 @@ urlpatterns = [
     path(
         "mot-de-passe/reinitialise/",
         auth_views.PasswordResetCompleteView.as_view(
+            http_method_names=LECTURE_ET_ENVOI,
             template_name="registration/mot_de_passe_reinitialise.html",
             extra_context={"title": "Mot de passe modifié"},
         ),
@@ -60,6 +84,7 @@ urlpatterns = [
     path(
         "compte/mot-de-passe/",
         auth_views.PasswordChangeView.as_view(
+            http_method_names=LECTURE_ET_ENVOI,
             template_name="registration/mot_de_passe_changer.html",
             form_class=forms.ChangementMotDePasseForm,
             success_url=reverse_lazy("mot_de_passe_change"),
@@ -70,6 +95,7 @@ urlpatterns = [
     path(
         "compte/mot-de-passe/change/",
         auth_views.PasswordChangeDoneView.as_view(
+            http_method_names=LECTURE_ET_ENVOI,
             template_name="registration/mot_de_passe_change.html",
             extra_context={"title": "Mot de passe changé"},
         ),
@@ -79,25 +105,25 @@ urlpatterns = [
     # Territory leads' dossiers.
     path("mes-dossiers/", views.mes_dossiers, name="mes_dossiers"),
     path("mes-dossiers/nouveau/", views.dossier_nouveau, name="dossier_nouveau"),
-    path("dossiers/<str:reference>/", views.dossier_detail, name="dossier_detail"),
+    path("dossiers/<reference:reference>/", views.dossier_detail, name="dossier_detail"),
     path(
-        "dossiers/<str:reference>/modifier/<slug:section>/",
+        "dossiers/<reference:reference>/modifier/<slug:section>/",
         views.dossier_section,
         name="dossier_section",
     ),
     path(
-        "dossiers/<str:reference>/recapitulatif/",
+        "dossiers/<reference:reference>/recapitulatif/",
         views.dossier_recapitulatif,
         name="dossier_recapitulatif",
     ),
-    path("dossiers/<str:reference>/deposer/", views.dossier_deposer, name="dossier_deposer"),
+    path("dossiers/<reference:reference>/deposer/", views.dossier_deposer, name="dossier_deposer"),
     path(
-        "dossiers/<str:reference>/abandonner/",
+        "dossiers/<reference:reference>/abandonner/",
         views.dossier_abandonner,
         name="dossier_abandonner",
     ),
     path(
-        "dossiers/<str:reference>/pieces/<uuid:uuid>/",
+        "dossiers/<reference:reference>/pieces/<uuid:uuid>/",
         views.piece_jointe_telecharger,
         name="piece_jointe_telecharger",
     ),

@@ -13,7 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from config.admin import LectureSeuleInline, PerimetreAdmin, euros
 from financements.models import Aide, projets_avec_financements
 from territoires import perimetre
-from territoires.models import Departement
+from territoires.models import Departement, Territoire
 
 from . import services
 from .importation import importer_dossiers
@@ -59,6 +59,23 @@ class RegionFiltre(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value():
             return queryset.filter(commune__departement__region=self.value())
+        return queryset
+
+
+class TerritoireFiltre(admin.SimpleListFilter):
+    """The officer's territories, read from the perimeter (not from the dossiers: a
+    distinct over every dossier grew with the table)."""
+
+    title = "territoire"
+    parameter_name = "territoire"
+
+    def lookups(self, request, model_admin):
+        territoires = Territoire.objects.visibles_par(request.user).order_by("nom")
+        return [(t.pk, t.nom) for t in territoires.only("pk", "nom")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(territoire=self.value())
         return queryset
 
 
@@ -228,13 +245,14 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "statut",
         RegionFiltre,
         DepartementFiltre,
-        ("territoire", admin.RelatedOnlyFieldListFilter),
+        TerritoireFiltre,
         "phase",
         "axes",
-        ("aides__enveloppe__dispositif", admin.RelatedOnlyFieldListFilter),
+        ("aides__enveloppe__dispositif", admin.RelatedFieldListFilter),
         "nature",
         "porteur_taille",
         ZoneFragileFiltre,
+        "depose_le",
     ]
     list_select_related = ["territoire", "commune__departement__region"]
     search_fields = [
@@ -249,7 +267,9 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     ]
     autocomplete_fields = ["commune", "territoire"]
     filter_horizontal = ["axes"]
-    date_hierarchy = "cree_le"
+    # No date hierarchy nor total count: both scan every dossier of the perimeter at
+    # each display (60 ms and 20 ms at 200,000 dossiers); "déposé le" is a list filter.
+    show_full_result_count = False
     inlines = [AideInline, PieceJointeInline, MessageInline, TransitionInline]
     actions = [_action_transition(nom) for nom in TRANSITIONS_AGENT]
     readonly_fields = [
@@ -413,6 +433,11 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         """Axes were saved by the service; the inlines are read-only."""
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The inlines are never saved (above): the message is the form's alone. Reading
+        # the unsaved formsets made every save of a dossier with aides a 500.
+        return super().construct_change_message(request, form, [], add)
 
     def get_urls(self):
         vue = self.admin_site.admin_view

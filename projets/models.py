@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
-from territoires.models import Axe, Commune, Phase, Region, Territoire
+from territoires.models import Axe, Commune, Phase, Region, Territoire, parmi
 from territoires.validators import REGEX_SIRET, valider_siret
 
 MONTANT = {"max_digits": 14, "decimal_places": 2}
@@ -51,7 +51,7 @@ def expression_region(chemin: str = ""):
 
 class ProjetQuerySet(models.QuerySet):
     def visibles_par(self, user):
-        return self.filter(territoire__in=Territoire.objects.visibles_par(user))
+        return parmi(self, "territoire", Territoire.objects.visibles_par(user))
 
     def publics(self):
         """Open data: retained dossiers and later."""
@@ -310,7 +310,7 @@ class DuProjetQuerySet(models.QuerySet):
     """Rows that belong to a dossier are seen with their dossier."""
 
     def visibles_par(self, user):
-        return self.filter(projet__in=Projet.objects.visibles_par(user))
+        return parmi(self, "projet", Projet.objects.visibles_par(user))
 
 
 class PieceJointe(models.Model):

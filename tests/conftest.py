@@ -20,6 +20,8 @@ def _reglages_de_test(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     # Password hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Two-factor authentication is on by default without DEBUG: tests that need it say so.
+    settings.DOUBLE_AUTHENTIFICATION = False
     # The in-memory cache outlives a test: start each one empty.
     from django.core.cache import cache
 

@@ -410,3 +410,12 @@ def test_page_d_un_dossier_avec_20_aides_et_50_historiques(
         assert (
             client.get(reverse("admin:projets_projet_history", args=[projet.pk])).status_code == 200
         )
+
+
+def test_filtre_des_territoires_limite_au_perimetre(client, personas, monde, projet_adn):
+    client = client_de(client, personas, "region-ara")
+    contenu = client.get("/admin/projets/projet/").content.decode()
+    assert f"?territoire={monde['adn'].pk}" in contenu
+    assert f"?territoire={monde['ales'].pk}" not in contenu
+    filtre = client.get(f"/admin/projets/projet/?territoire={monde['adn'].pk}")
+    assert projet_adn.reference in filtre.content.decode()

@@ -86,3 +86,39 @@ def test_cache_redis_aller_retour():
     cache.set("ti-test", {"ok": 1}, 10)
     assert cache.get("ti-test") == {"ok": 1}
     cache.delete("ti-test")
+
+
+def test_collectstatic_de_production(tmp_path):
+    """`make serve` collects hashed, compressed files: every reference must resolve
+    (a vendored script pointing to a missing source map made it fail)."""
+    env = dict(
+        os.environ,
+        DEBUG="false",
+        SECRET_KEY="s" * 50,
+        STATIC_ROOT=str(tmp_path),
+        DATABASE_URL="sqlite:///:memory:",
+    )
+    resultat = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert resultat.returncode == 0, resultat.stderr[-1500:]
+    assert (tmp_path / "staticfiles.json").exists()
+
+
+def test_rapport_d_erreurs_optionnel():
+    """SENTRY_DSN set: errors are reported (Sentry SDK with the Django integration)."""
+    code = (
+        "sentry_sdk.get_client().is_active() and 'django' in sentry_sdk.get_client().integrations"
+    )
+    assert _reglage("__import__('sentry_sdk').get_client().is_active()") == "False"
+    assert (
+        _reglage(
+            f"(lambda sentry_sdk: {code})(__import__('sentry_sdk'))",
+            SENTRY_DSN="https://cle@erreurs.example/1",
+        )
+        == "True"
+    )

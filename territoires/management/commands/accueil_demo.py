@@ -24,5 +24,16 @@ class Command(BaseCommand):
         ]
         for username, _prenom, _nom, role, echelon, _niveau, organisation, *_ in COMPTES:
             lignes.append(f"  {username:<18} {organisation} ({role}, {echelon})")
+        if settings.DOUBLE_AUTHENTIFICATION:
+            lignes.append(
+                "Double authentification active : le back-office demande d'enrôler une "
+                "application TOTP à la première connexion (DOUBLE_AUTHENTIFICATION=false pour "
+                "la désactiver en développement)."
+            )
+        else:
+            lignes.append(
+                "Double authentification du back-office désactivée en développement "
+                "(DOUBLE_AUTHENTIFICATION)."
+            )
         lignes.append("")
         self.stdout.write("\n".join(lignes))
