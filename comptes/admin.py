@@ -1,19 +1,24 @@
-"""Access requests, invitations, grant log and ProConnect profiles in the back-office.
+"""Access requests, invitations, grant log and ProConnect profiles in the back-office;
+each agent's own deferred exports (« Mes exports »).
 
 Read-only here for administrators (national or regional): decisions are taken on
 the pages of `comptes.views` (through `comptes.services`), linked from each request.
 """
 
 from django.contrib import admin
-from django.urls import reverse
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from config.admin import PerimetreAdmin
+from config.admin import PerimetreAdmin, milliers
+from config.exports import TYPES_MIME, nom_de_fichier
 from territoires import perimetre
 
 from .models import (
     DemandeHabilitation,
     EvenementAudit,
+    ExportDiffere,
     Invitation,
     JournalHabilitation,
     ProfilProConnect,
@@ -136,3 +141,89 @@ class EvenementAuditAdmin(PerimetreAdmin):
     @admin.display(description="détails")
     def resume(self, obj):
         return ", ".join(f"{cle} : {valeur}" for cle, valeur in obj.details.items())[:200]
+
+
+@admin.register(ExportDiffere)
+class ExportDiffereAdmin(PerimetreAdmin):
+    """« Mes exports »: every agent sees its own deferred exports only (anyone else's,
+    whatever the view, answers 404), read-only, downloaded while ready and not expired."""
+
+    perimetre = False
+    modifiable_par = None
+    ajout_possible = False
+    list_display = [
+        "cree_le",
+        "intitule",
+        "format",
+        "statut_affiche",
+        "nombre_de_lignes",
+        "termine_le",
+        "expire_le",
+        "telecharger",
+    ]
+    list_display_links = ["cree_le"]
+    list_filter = ["statut", "format"]
+    fields = [
+        "intitule",
+        "format",
+        "filtres",
+        "statut",
+        "erreur",
+        "lignes",
+        "cree_le",
+        "termine_le",
+        "expire_le",
+        "telecharger",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).de(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        vue = self.admin_site.admin_view(self.vue_telecharger)
+        return [
+            path("<uuid:uuid>/telecharger/", vue, name="comptes_exportdiffere_telecharger"),
+            *super().get_urls(),
+        ]
+
+    def vue_telecharger(self, request, uuid):
+        export = get_object_or_404(
+            ExportDiffere.objects.de(request.user).telechargeables(), uuid=uuid
+        )
+        reponse = FileResponse(
+            export.fichier.open("rb"),
+            as_attachment=True,
+            filename=nom_de_fichier(export.intitule, export.format, export.termine_le),
+            content_type=TYPES_MIME[export.format],
+        )
+        reponse["X-Content-Type-Options"] = "nosniff"
+        return reponse
+
+    @admin.display(description="statut", ordering="statut")
+    def statut_affiche(self, obj):
+        if obj.statut == ExportDiffere.Statut.PRET and obj.est_expire:
+            return "Expiré"
+        if obj.statut == ExportDiffere.Statut.ECHEC and obj.erreur:
+            return f"Échec : {obj.erreur}"
+        return obj.get_statut_display()
+
+    @admin.display(description="lignes", ordering="lignes")
+    def nombre_de_lignes(self, obj):
+        return milliers(obj.lignes)
+
+    @admin.display(description="fichier")
+    def telecharger(self, obj):
+        if not obj.est_telechargeable:
+            return "—"
+        url = reverse("admin:comptes_exportdiffere_telecharger", args=[obj.uuid])
+        return format_html('<a href="{}">Télécharger ({})</a>', url, obj.get_format_display())

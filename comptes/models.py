@@ -1,8 +1,11 @@
-"""Accounts: ProConnect identities, access requests, invitations and the grant log."""
+"""Accounts: ProConnect identities, access requests, invitations, the grant log, the audit
+trail and each user's deferred back-office exports."""
 
 import hashlib
+import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
@@ -226,3 +229,114 @@ class EvenementAudit(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Le journal d'audit ne se supprime pas.")
+
+
+class ExportDiffereQuerySet(models.QuerySet):
+    def de(self, user):
+        """A user's own exports: nobody else's are ever listed nor downloaded."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(user=user)
+
+    def telechargeables(self):
+        return self.filter(statut=ExportDiffere.Statut.PRET, expire_le__gt=timezone.now())
+
+    def expires(self):
+        return self.filter(expire_le__lte=timezone.now())
+
+
+class ExportDiffere(models.Model):
+    """A back-office export too large to build in the request: prepared by a background
+    task (comptes.exports), kept for a week, downloaded by its owner only.
+
+    Written only by the `export_differe_*` functions of comptes.services."""
+
+    class Statut(models.TextChoices):
+        EN_ATTENTE = "en_attente", "En attente"
+        EN_COURS = "en_cours", "En préparation"
+        PRET = "pret", "Prêt"
+        ECHEC = "echec", "Échec"
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX (tableur)"
+
+    uuid = models.UUIDField("identifiant", default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="exports_differes",
+        verbose_name="demandé par",
+    )
+    ressource = models.CharField(
+        "ressource", max_length=100, help_text="modèle exporté (app_label.model_name)"
+    )
+    intitule = models.CharField("intitulé", max_length=100)
+    format = models.CharField("format", max_length=4, choices=Format.choices)
+    filtres = models.TextField(
+        "filtres", blank=True, help_text="chaîne de requête de la liste filtrée"
+    )
+    statut = models.CharField(
+        "statut", max_length=12, choices=Statut.choices, default=Statut.EN_ATTENTE
+    )
+    lignes = models.PositiveIntegerField(
+        "lignes", help_text="estimées à la demande, exactes une fois le fichier prêt"
+    )
+    fichier = models.FileField("fichier", upload_to="exports/", blank=True, max_length=200)
+    erreur = models.CharField("erreur", max_length=255, blank=True)
+    cree_le = models.DateTimeField("demandé le", default=timezone.now)
+    termine_le = models.DateTimeField("terminé le", null=True, blank=True)
+    expire_le = models.DateTimeField("expire le")
+
+    objects = ExportDiffereQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "export"
+        verbose_name_plural = "mes exports"
+        ordering = ["-cree_le"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(statut__in=["en_attente", "en_cours", "pret", "echec"]),
+                name="export_differe_statut_valide",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(format__in=["csv", "xlsx"]),
+                name="export_differe_format_valide",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expire_le__gt=models.F("cree_le")),
+                name="export_differe_expire_apres_creation",
+            ),
+            # A ready export has its file; a finished one (ready or failed) its end time.
+            models.CheckConstraint(
+                condition=~models.Q(statut="pret") | ~models.Q(fichier=""),
+                name="export_differe_pret_avec_fichier",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(statut__in=["en_attente", "en_cours"])
+                | models.Q(termine_le__isnull=False),
+                name="export_differe_termine_date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.intitule} ({self.get_format_display()}) du {self.cree_le:%d/%m/%Y %H:%M}"
+
+    def clean(self):
+        erreurs = {}
+        if self.cree_le and self.expire_le and self.expire_le <= self.cree_le:
+            erreurs["expire_le"] = "L'expiration doit suivre la demande."
+        if self.statut == self.Statut.PRET and not self.fichier:
+            erreurs["fichier"] = "Un export prêt a son fichier."
+        if self.statut in (self.Statut.PRET, self.Statut.ECHEC) and self.termine_le is None:
+            erreurs["termine_le"] = "Un export terminé a sa date de fin."
+        if erreurs:
+            raise ValidationError(erreurs)
+
+    @property
+    def est_expire(self) -> bool:
+        return self.expire_le <= timezone.now()
+
+    @property
+    def est_telechargeable(self) -> bool:
+        return self.statut == self.Statut.PRET and not self.est_expire

@@ -14,18 +14,25 @@ from Django's per-model permissions:
 from decimal import Decimal
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from comptes.audit import journaliser
 from config.exports import exporter
 from territoires import perimetre
 
 ESPACE_FINE = "\u202f"
+
+
+def milliers(nombre: int) -> str:
+    """« 12 345 »: thousands separated by a narrow no-break space."""
+    return f"{nombre:,}".replace(",", ESPACE_FINE)
 
 
 def euros(valeur) -> str:
@@ -158,23 +165,51 @@ class PerimetreAdmin(RefusSansIndiceMixin, admin.ModelAdmin):
         return [path("exporter/", self.admin_site.admin_view(self.vue_export), name=nom), *urls]
 
     def vue_export(self, request):
-        """Export what the changelist shows (same filters, same perimeter)."""
+        """Export what the changelist shows (same filters, same perimeter).
+
+        Up to EXPORT_SEUIL_DIFFERE rows the file is the response; above, it is prepared
+        in the background (comptes.exports) and found in « Mes exports »."""
+        from comptes import services
+
         request.GET = request.GET.copy()
-        format_ = request.GET.pop("format", ["csv"])[0]
+        format_ = "xlsx" if request.GET.pop("format", ["csv"])[0] == "xlsx" else "csv"
         queryset = self.get_changelist_instance(request).get_queryset(request).order_by("pk")
+        opts = self.model._meta
+        ressource = f"{opts.app_label}.{opts.model_name}"
+        nombre = queryset.count()
+        differe = nombre > settings.EXPORT_SEUIL_DIFFERE
         journaliser(
             "export",
             request=request,
-            ressource=f"{self.model._meta.app_label}.{self.model._meta.model_name}",
-            format="xlsx" if format_ == "xlsx" else "csv",
+            ressource=ressource,
+            format=format_,
             filtres={cle: request.GET.getlist(cle) for cle in request.GET},
+            lignes=nombre,
+            differe=differe,
         )
-        return exporter(
-            queryset,
-            self.colonnes_export,
-            self.model._meta.verbose_name_plural,
-            "xlsx" if format_ == "xlsx" else "csv",
+        if not differe:
+            return exporter(queryset, self.colonnes_export, opts.verbose_name_plural, format_)
+        services.export_differe_demander(
+            user=request.user,
+            ressource=ressource,
+            intitule=str(opts.verbose_name_plural),
+            format_=format_,
+            filtres=request.GET.urlencode(),
+            lignes=nombre,
         )
+        self.message_user(
+            request,
+            format_html(
+                "L'export de {} lignes est en préparation : il sera disponible dans "
+                '<a href="{}">« Mes exports »</a> et vous recevrez un courriel.',
+                milliers(nombre),
+                reverse("admin:comptes_exportdiffere_changelist"),
+            ),
+            messages.INFO,
+        )
+        liste = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        filtres = request.GET.urlencode()
+        return HttpResponseRedirect(f"{liste}?{filtres}" if filtres else liste)
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -397,6 +397,8 @@ if SENTRY_DSN:
 # Project settings
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-territoires-2026")
 PIECE_JOINTE_TAILLE_MAX = 20 * 1024 * 1024
+# Back-office exports above this many rows are prepared in the background (« Mes exports »).
+EXPORT_SEUIL_DIFFERE = env_int("EXPORT_SEUIL_DIFFERE", 5000)
 # Optional clamd antivirus for uploads: "tcp://host:3310" or "unix:///path/clamd.ctl".
 CLAMD_ADRESSE = env_str("CLAMD_ADRESSE")
 CLAMD_DELAI = env_int("CLAMD_DELAI", 10)

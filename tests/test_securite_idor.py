@@ -12,13 +12,15 @@ A URL pattern or admin model added later without being classified here fails the
 with a message saying what to add.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from comptes.models import ExportDiffere
 from financements.models import Aide, Versement
 from projets.models import Message, Projet, RevueRegionale
 from territoires.models import Binome
@@ -209,6 +211,16 @@ def _objets_occitanie(monde, personas, etranger):
     aide = f.AideFactory(enveloppe=enveloppe, projet=projet)
     versement = Versement.objects.create(aide=aide, montant=Decimal("1000"), date=date(2026, 1, 1))
     revue = RevueRegionale.objects.create(region=monde["occ"], date=date(2026, 1, 1))
+    maintenant = timezone.now()
+    # « Mes exports »: bound to its owner, an Occitanie officer here.
+    export = ExportDiffere.objects.create(
+        user=personas["region-occitanie"],
+        ressource="projets.projet",
+        intitule="dossiers",
+        format="csv",
+        lignes=1,
+        expire_le=maintenant + timedelta(days=7),
+    )
     binome = Binome.objects.create(
         territoire=monde["ales"],
         elu_nom="Élu",
@@ -225,10 +237,12 @@ def _objets_occitanie(monde, personas, etranger):
         "financements.Enveloppe": enveloppe,
         "financements.Aide": aide,
         "financements.Versement": versement,
+        "comptes.ExportDiffere": export,
     }
 
 
 ADMIN_PERIMETRE = {
+    "comptes.ExportDiffere",
     "territoires.Territoire",
     "territoires.Binome",
     "projets.Projet",
