@@ -118,6 +118,34 @@ def test_jeton_revoque_ou_expire_refuse_en_401(api, donnees_api, personas):
     assert reponse.json()["detail"] == "Ce jeton a expiré."
 
 
+def test_jeton_lu_une_fois_puis_en_cache(api, donnees_api, personas):
+    """A partner's sync does not look its token up again on every page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, secret = emettre(personas, personas["partenaire-bpi"])
+    api.get("/api/v1/regions/", **entete(secret))
+    with CaptureQueriesContext(connection) as requetes:
+        assert api.get("/api/v1/regions/", **entete(secret)).status_code == 200
+    assert not [q for q in requetes.captured_queries if "api_jetonpartenaire" in q["sql"]]
+
+
+def test_perimetre_reduit_applique_a_la_requete_suivante(api, donnees_api, personas):
+    """The cached token forgets its holder's perimeter when the habilitation changes,
+    through its fields or its many-to-many régions."""
+    from territoires.models import Region
+
+    titulaire = personas["region-ara"]
+    _, secret = emettre(personas, titulaire)
+    assert resultats(api.get("/api/v1/enveloppes/", **entete(secret)), "region") == ["84"]
+    habilitation = titulaire.habilitation
+    habilitation.regions.set([Region.objects.get(code="76")])
+    assert resultats(api.get("/api/v1/enveloppes/", **entete(secret)), "region") == ["76"]
+    habilitation.echelon = "territoire"
+    habilitation.save()
+    assert resultats(api.get("/api/v1/enveloppes/", **entete(secret)), "region") == []
+
+
 def test_jeton_inconnu_ou_mal_forme(api, donnees_api):
     assert api.get("/api/v1/projets/", **entete("inconnu")).json()["detail"] == "Jeton inconnu."
     reponse = api.get("/api/v1/projets/", HTTP_AUTHORIZATION="Token")
