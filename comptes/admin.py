@@ -151,18 +151,17 @@ class ExportDiffereAdmin(PerimetreAdmin):
     perimetre = False
     modifiable_par = None
     ajout_possible = False
+    # The download link first: the page is read on a laptop, beside the filters.
     list_display = [
-        "cree_le",
         "intitule",
-        "format",
         "statut_affiche",
-        "nombre_de_lignes",
-        "termine_le",
-        "expire_le",
         "telecharger",
+        "nombre_de_lignes",
+        "cree_le",
+        "expire_le",
     ]
-    list_display_links = ["cree_le"]
-    list_filter = ["statut", "format"]
+    list_display_links = ["intitule"]
+    list_filter = ["statut"]
     fields = [
         "intitule",
         "format",
@@ -179,6 +178,9 @@ class ExportDiffereAdmin(PerimetreAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).de(request.user)
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Mes exports", **(extra_context or {})})
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -226,4 +228,4 @@ class ExportDiffereAdmin(PerimetreAdmin):
         if not obj.est_telechargeable:
             return "—"
         url = reverse("admin:comptes_exportdiffere_telecharger", args=[obj.uuid])
-        return format_html('<a href="{}">Télécharger ({})</a>', url, obj.get_format_display())
+        return format_html('<a href="{}">Télécharger ({})</a>', url, obj.format.upper())
