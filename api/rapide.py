@@ -39,21 +39,14 @@ class HorodatageISO(Func):
         local = f"({sql} AT TIME ZONE %s)"
         utc = f"({sql} AT TIME ZONE 'UTC')"
         local_params = [*params, settings.TIME_ZONE]
+        # One to_char for date, time and microseconds ('.000000' dropped, as isoformat
+        # does); the offset is local minus UTC ('-03:00' carries its own sign).
         texte = (
-            f"to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
-            f"extract(microseconds FROM {sql})::bigint %% 1000000 = 0 THEN '' "
-            f"ELSE to_char({local}, '.US') END || CASE WHEN {local} >= {utc} THEN '+' "
-            f"ELSE '' END || to_char({local} - {utc}, 'HH24:MI')"
+            f"replace(to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') "
+            f"|| CASE WHEN {local} >= {utc} THEN '+' ELSE '' END "
+            f"|| to_char({local} - {utc}, 'HH24:MI')"
         )
-        parametres = [
-            *local_params,
-            *params,
-            *local_params,
-            *local_params,
-            *params,
-            *local_params,
-            *params,
-        ]
+        parametres = [*local_params, *local_params, *params, *local_params, *params]
         return texte, parametres
 
 

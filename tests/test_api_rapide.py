@@ -154,3 +154,35 @@ def test_consommation_recalculee_apres_une_ecriture(api, donnees_api, personas):
     aide = Aide.objects.get(statut="conventionnee")
     Versement.objects.create(aide=aide, montant=Decimal("5000"), date=date(2026, 10, 1))
     assert verse()["fonds-acceleration-84-2026"] == f"{Decimal(avant) + 5000:.2f}"
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "horodatage",
+    [
+        "2026-01-15T09:30:00+00:00",  # winter, no microseconds
+        "2026-07-14T22:15:07.000250+00:00",  # summer (+02:00), microseconds
+        "2026-03-29T00:59:59.999999+00:00",  # last instant before the spring change
+        "2026-10-25T01:00:00+00:00",  # first instant after the autumn change
+    ],
+)
+def test_horodatage_sql_identique_a_drf(horodatage):
+    """PostgreSQL writes timestamps exactly as DRF does (site time zone, offset,
+    microseconds only when not zero)."""
+    from datetime import datetime
+
+    from django.db import connection
+    from django.db.models import DateTimeField, Value
+    from rest_framework import serializers
+
+    from api.rapide import HorodatageISO
+    from territoires.models import Region
+
+    valeur = datetime.fromisoformat(horodatage)
+    compilateur = Region.objects.all().query.get_compiler(using="default")
+    sql, params = compilateur.compile(HorodatageISO(Value(valeur, output_field=DateTimeField())))
+    with connection.cursor() as curseur:
+        curseur.execute(f"SELECT {sql}", params)
+        texte = curseur.fetchone()[0]
+    assert texte == serializers.DateTimeField().to_representation(valeur)
