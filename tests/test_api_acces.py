@@ -130,6 +130,18 @@ def test_jeton_lu_une_fois_puis_en_cache(api, donnees_api, personas):
     assert not [q for q in requetes.captured_queries if "api_jetonpartenaire" in q["sql"]]
 
 
+def test_cache_des_jetons_desactivable(api, donnees_api, personas, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.API_JETON_CACHE_SECONDES = 0
+    _, secret = emettre(personas, personas["partenaire-bpi"])
+    api.get("/api/v1/regions/", **entete(secret))
+    with CaptureQueriesContext(connection) as requetes:
+        assert api.get("/api/v1/regions/", **entete(secret)).status_code == 200
+    assert [q for q in requetes.captured_queries if "api_jetonpartenaire" in q["sql"]]
+
+
 def test_perimetre_reduit_applique_a_la_requete_suivante(api, donnees_api, personas):
     """The cached token forgets its holder's perimeter when the habilitation changes,
     through its fields or its many-to-many régions."""
