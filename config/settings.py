@@ -282,6 +282,11 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
+# Browsers report violations here (config.views.rapport_csp logs them); an empty value
+# turns reports off, an absolute URL sends them to a collector.
+CSP_RAPPORT_URL = env_str("CSP_RAPPORT_URL", "/csp/rapport/")
+if CSP_RAPPORT_URL:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [CSP_RAPPORT_URL]
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

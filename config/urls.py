@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config.views import sante
+from config.views import rapport_csp, sante
 
 urlpatterns = [
     path("sante/", sante, name="sante"),
+    path("csp/rapport/", rapport_csp, name="rapport_csp"),
     path("", include("comptes.urls_racine")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),

@@ -27,6 +27,7 @@ DIRECTIVES_ATTENDUES = {
     "form-action": "'self'",
     "base-uri": "'self'",
     "object-src": "'none'",
+    "report-uri": "/csp/rapport/",
 }
 
 BALISE_SCRIPT = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
@@ -109,3 +110,81 @@ def test_gabarit_sans_code_en_ligne(gabarit):
     assert not GESTIONNAIRE.search(texte), "gestionnaire d'événement en ligne (on…=)"
     assert "javascript:" not in texte.lower()
     assert not BALISE_STYLE.search(texte), "style en ligne (<style> ou style=)"
+
+
+RAPPORT = {
+    "csp-report": {
+        "document-uri": "https://territoires.example/territoires/",
+        "violated-directive": "script-src-elem",
+        "blocked-uri": "https://malveillant.example/x.js",
+        "source-file": "https://territoires.example/territoires/",
+        "line-number": 12,
+    }
+}
+
+
+def test_rapport_de_violation_journalise(client, caplog):
+    """A browser's report (no CSRF token, csp-report type) is logged as one JSON line."""
+    import json
+
+    client.handler.enforce_csrf_checks = True
+    with caplog.at_level("WARNING", logger="csp"):
+        reponse = client.post(
+            "/csp/rapport/", json.dumps(RAPPORT), content_type="application/csp-report"
+        )
+    assert reponse.status_code == 204
+    ligne = json.loads(caplog.records[-1].getMessage())["violation_csp"]
+    assert ligne == {
+        "page": "https://territoires.example/territoires/",
+        "directive": "script-src-elem",
+        "bloque": "https://malveillant.example/x.js",
+        "fichier": "https://territoires.example/territoires/",
+        "ligne": "12",
+    }
+
+
+def test_rapport_format_reporting_api(client, caplog):
+    import json
+
+    rapport = [{"type": "csp-violation", "body": {"documentURL": "https://t.example/"}}]
+    with caplog.at_level("WARNING", logger="csp"):
+        reponse = client.post(
+            "/csp/rapport/", json.dumps(rapport), content_type="application/reports+json"
+        )
+    assert reponse.status_code == 204
+    assert "https://t.example/" in caplog.records[-1].getMessage()
+
+
+@pytest.mark.parametrize(
+    ("corps", "statut"),
+    [("pas du json", 400), ("[1, 2]", 400), ('{"csp-report": "x"}', 400), ("x" * 20000, 413)],
+)
+def test_rapport_invalide_refuse(client, caplog, corps, statut):
+    with caplog.at_level("WARNING", logger="csp"):
+        reponse = client.post("/csp/rapport/", corps, content_type="application/csp-report")
+    assert reponse.status_code == statut
+    assert not [r for r in caplog.records if r.name == "csp"]
+
+
+def test_rapport_en_get_refuse(client):
+    assert client.get("/csp/rapport/").status_code == 405
+
+
+def test_rapports_desactivables():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; "
+        "django.setup(); from django.conf import settings; "
+        "print('report-uri' in settings.CONTENT_SECURITY_POLICY['DIRECTIVES'])"
+    )
+    resultat = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "CSP_RAPPORT_URL": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert resultat.stdout.strip() == "False"
