@@ -13,13 +13,15 @@ the check is on the back-office pages, whatever the way the user signed in.
 """
 
 import functools
+import time
 from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -295,3 +297,40 @@ def verifier(request):
             codes_restants=restants,
         ),
     )
+
+
+CLE_DERNIERE_ACTIVITE = "derniere_activite"
+# The session records activity at most this often (seconds): not a write per request.
+PAS_ACTIVITE = 60
+
+
+def noter_activite(session) -> None:
+    """Record now as the session's last activity (signing in counts as activity)."""
+    session[CLE_DERNIERE_ACTIVITE] = time.time()
+
+
+class InactiviteMiddleware:
+    """Signs out a session left idle for SESSION_INACTIVITE_MINUTES (the absolute limit
+    stays SESSION_COOKIE_AGE). The sign-out is audited (`deconnexion`, motif
+    « inactivité ») and the next page says why."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            maintenant = time.time()
+            derniere = request.session.get(CLE_DERNIERE_ACTIVITE)
+            limite = settings.SESSION_INACTIVITE_MINUTES * 60
+            if limite and derniere is not None and maintenant - derniere > limite:
+                request.motif_deconnexion = "inactivité"
+                logout(request)
+                messages.info(
+                    request,
+                    "Votre session a été fermée après "
+                    f"{settings.SESSION_INACTIVITE_MINUTES} minutes d'inactivité. "
+                    "Reconnectez-vous pour continuer.",
+                )
+            elif derniere is None or maintenant - derniere > PAS_ACTIVITE:
+                noter_activite(request.session)
+        return self.get_response(request)

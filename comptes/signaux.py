@@ -15,6 +15,7 @@ from django.dispatch import receiver
 from territoires.models import Habilitation
 
 from .audit import journaliser
+from .securite import noter_activite
 
 User = get_user_model()
 CHAMPS_DROITS = ("is_active", "is_staff", "is_superuser")
@@ -23,6 +24,12 @@ CHAMPS_DROITS = ("is_active", "is_staff", "is_superuser")
 @receiver(user_logged_in, dispatch_uid="audit_connexion")
 def _connexion(sender, request, user, **kwargs):
     journaliser("connexion", request=request, user=user, backend=getattr(user, "backend", ""))
+
+
+@receiver(user_logged_in, dispatch_uid="activite_connexion")
+def _activite_a_la_connexion(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        noter_activite(request.session)
 
 
 @receiver(user_login_failed, dispatch_uid="audit_echec_connexion")
@@ -40,7 +47,8 @@ def _echec_connexion(sender, credentials, request=None, **kwargs):
 
 @receiver(user_logged_out, dispatch_uid="audit_deconnexion")
 def _deconnexion(sender, request, user, **kwargs):
-    journaliser("deconnexion", request=request, user=user)
+    motif = getattr(request, "motif_deconnexion", None)
+    journaliser("deconnexion", request=request, user=user, **({"motif": motif} if motif else {}))
 
 
 @receiver(user_locked_out, dispatch_uid="audit_verrouillage")

@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "comptes.securite.InactiviteMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.routeurs.LectureReplicaMiddleware",
@@ -258,6 +259,8 @@ SESSION_COOKIE_HTTPONLY = True
 # Sessions expire after a working day and when the browser closes.
 SESSION_COOKIE_AGE = env_int("SESSION_DUREE_SECONDES", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# ... and after this many minutes without a request (0: no idle limit).
+SESSION_INACTIVITE_MINUTES = env_int("SESSION_INACTIVITE_MINUTES", 60)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
@@ -284,6 +287,11 @@ CONTENT_SECURITY_POLICY = {
 }
 # Browsers report violations here (config.views.rapport_csp logs them); an empty value
 # turns reports off, an absolute URL sends them to a collector.
+# django-dsfr marks the content of its components safe by default: messages quoting a
+# file name or a title typed by a user would be rendered as HTML. Escape them; markup
+# built on purpose (format_html) stays markup.
+DSFR_CONTENT_IS_SAFE = False
+
 CSP_RAPPORT_URL = env_str("CSP_RAPPORT_URL", "/csp/rapport/")
 if CSP_RAPPORT_URL:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [CSP_RAPPORT_URL]

@@ -380,3 +380,66 @@ def test_accueil_demo_signale_la_double_authentification(settings):
     settings.DOUBLE_AUTHENTIFICATION = True
     call_command("accueil_demo", stdout=sortie)
     assert "Double authentification active" in sortie.getvalue()
+
+
+def _vieillir_la_session(client, minutes):
+    import time
+
+    session = client.session
+    session["derniere_activite"] = time.time() - minutes * 60
+    session.save()
+
+
+def test_session_fermee_apres_inactivite(client, personas, settings):
+    """An hour without a request signs the officer out, says why, and is audited."""
+    settings.SESSION_INACTIVITE_MINUTES = 60
+    client.force_login(personas["region-ara"])
+    assert client.get("/admin/").status_code == 200
+    _vieillir_la_session(client, 61)
+    reponse = client.get("/admin/", follow=True)
+    assert SESSION_KEY not in client.session
+    assert reponse.redirect_chain[0][0].startswith("/admin/login/")
+    assert "après 60 minutes d&#x27;inactivité" in reponse.content.decode()
+    evenement = EvenementAudit.objects.filter(type="deconnexion").latest("pk")
+    assert evenement.details == {"motif": "inactivité"}
+    assert evenement.user == personas["region-ara"]
+
+
+def test_session_active_prolongee(client, personas, settings):
+    settings.SESSION_INACTIVITE_MINUTES = 60
+    client.force_login(personas["porteur-adn"])
+    client.get("/mes-dossiers/")
+    _vieillir_la_session(client, 59)
+    assert client.get("/mes-dossiers/").status_code == 200
+    assert SESSION_KEY in client.session
+    # The visit counted as activity: 59 more minutes later, still signed in.
+    _vieillir_la_session(client, 0)
+    assert client.get("/mes-dossiers/").status_code == 200
+    assert SESSION_KEY in client.session
+
+
+def test_activite_enregistree_au_plus_une_fois_par_minute(client, personas, settings):
+    client.force_login(personas["porteur-adn"])
+    client.get("/mes-dossiers/")
+    premiere = client.session["derniere_activite"]
+    client.get("/mes-dossiers/")
+    assert client.session["derniere_activite"] == premiere
+
+
+def test_sans_limite_d_inactivite(client, personas, settings):
+    settings.SESSION_INACTIVITE_MINUTES = 0
+    client.force_login(personas["porteur-adn"])
+    client.get("/mes-dossiers/")
+    _vieillir_la_session(client, 600)
+    assert client.get("/mes-dossiers/").status_code == 200
+    assert SESSION_KEY in client.session
+
+
+def test_porteur_inactif_renvoye_a_la_connexion_du_portail(client, personas, settings):
+    settings.SESSION_INACTIVITE_MINUTES = 30
+    client.force_login(personas["porteur-adn"])
+    client.get("/mes-dossiers/")
+    _vieillir_la_session(client, 31)
+    reponse = client.get("/mes-dossiers/", follow=True)
+    assert reponse.redirect_chain[0][0].startswith("/connexion/")
+    assert "après 30 minutes d&#x27;inactivité" in reponse.content.decode()

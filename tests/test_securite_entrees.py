@@ -694,3 +694,17 @@ def test_double_authentification_code_hostile(client, personas, settings):
             _sans_brut(reponse)
         assert client.put(url).status_code == 405, nom
     assert not client.session.get("otp_device_id")
+
+
+def test_message_citant_un_nom_de_fichier_echappe(porteur, projet_adn):
+    """The confirmation quotes the uploaded file's name: escaped, never markup
+    (django-dsfr marks its components' content safe unless DSFR_CONTENT_IS_SAFE=False)."""
+    nom = "<img src=x onerror=alert(1)>.pdf"
+    fichier = SimpleUploadedFile(nom, PDF_MINIMAL, content_type="application/pdf")
+    reponse = porteur.post(
+        _section(projet_adn, "pieces"), {"type": "devis", "fichier": fichier}, follow=True
+    )
+    html = _texte(reponse)
+    assert "ajoutée" in html
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
