@@ -7,8 +7,6 @@ class ApiConfig(AppConfig):
     verbose_name = "API partenaires"
 
     def ready(self):
-        from django.contrib.auth import get_user_model
-
         from config.cache_donnees import invalider
         from financements.models import Aide, Dispositif, Enveloppe, Versement
         from projets.models import Projet, TransitionProjet
@@ -19,9 +17,6 @@ class ApiConfig(AppConfig):
             Labellisation,
             Territoire,
         )
-
-        from .authentication import oublier_jetons
-        from .models import JetonPartenaire
 
         # Status changes are queryset updates: their TransitionProjet row signals them.
         for modele in (
@@ -47,19 +42,9 @@ class ApiConfig(AppConfig):
                 sender=modele,
                 dispatch_uid=f"cache-api-suppr-{modele.__name__}",
             )
-        for modele in (JetonPartenaire, get_user_model(), Habilitation):
-            for signal in (post_save, post_delete):
-                signal.connect(
-                    oublier_jetons,
-                    sender=modele,
-                    dispatch_uid=f"jetons-{signal is post_save}-{modele.__name__}",
-                )
         # A perimeter is also changed through the habilitation's many-to-many fields.
         for champ in ("regions", "departements", "territoires"):
             intermediaire = getattr(Habilitation, champ).through
-            for recepteur in (invalider, oublier_jetons):
-                m2m_changed.connect(
-                    recepteur,
-                    sender=intermediaire,
-                    dispatch_uid=f"{recepteur.__name__}-habilitation-{champ}",
-                )
+            m2m_changed.connect(
+                invalider, sender=intermediaire, dispatch_uid=f"cache-api-habilitation-{champ}"
+            )

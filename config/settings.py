@@ -304,10 +304,6 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Seconds a partner token stays in cache (forgotten at once on writes in a shared cache;
-# with the per-process memory cache, the longest delay before a revocation applies).
-API_JETON_CACHE_SECONDES = env_int("API_JETON_CACHE_SECONDES", 10)
-
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.SchemaAPI",
     "DEFAULT_FILTER_BACKENDS": ["api.filters.FiltresAPI"],

@@ -118,33 +118,9 @@ def test_jeton_revoque_ou_expire_refuse_en_401(api, donnees_api, personas):
     assert reponse.json()["detail"] == "Ce jeton a expiré."
 
 
-def test_jeton_lu_une_fois_puis_en_cache(api, donnees_api, personas):
-    """A partner's sync does not look its token up again on every page."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    _, secret = emettre(personas, personas["partenaire-bpi"])
-    api.get("/api/v1/regions/", **entete(secret))
-    with CaptureQueriesContext(connection) as requetes:
-        assert api.get("/api/v1/regions/", **entete(secret)).status_code == 200
-    assert not [q for q in requetes.captured_queries if "api_jetonpartenaire" in q["sql"]]
-
-
-def test_cache_des_jetons_desactivable(api, donnees_api, personas, settings):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    settings.API_JETON_CACHE_SECONDES = 0
-    _, secret = emettre(personas, personas["partenaire-bpi"])
-    api.get("/api/v1/regions/", **entete(secret))
-    with CaptureQueriesContext(connection) as requetes:
-        assert api.get("/api/v1/regions/", **entete(secret)).status_code == 200
-    assert [q for q in requetes.captured_queries if "api_jetonpartenaire" in q["sql"]]
-
-
 def test_perimetre_reduit_applique_a_la_requete_suivante(api, donnees_api, personas):
-    """The cached token forgets its holder's perimeter when the habilitation changes,
-    through its fields or its many-to-many régions."""
+    """A token follows its holder's perimeter as soon as the habilitation changes,
+    through its fields or its many-to-many régions (cached counts included)."""
     from territoires.models import Region
 
     titulaire = personas["region-ara"]
@@ -152,7 +128,13 @@ def test_perimetre_reduit_applique_a_la_requete_suivante(api, donnees_api, perso
     assert resultats(api.get("/api/v1/enveloppes/", **entete(secret)), "region") == ["84"]
     habilitation = titulaire.habilitation
     habilitation.regions.set([Region.objects.get(code="76")])
-    assert resultats(api.get("/api/v1/enveloppes/", **entete(secret)), "region") == ["76"]
+    reponse = api.get("/api/v1/enveloppes/", **entete(secret))
+    assert resultats(reponse, "region") == ["76"]
+    habilitation.regions.set([])
+    reponse = api.get("/api/v1/enveloppes/", **entete(secret))
+    assert resultats(reponse, "region") == []
+    assert reponse.json()["count"] == 0  # the cached count forgot the old perimeter
+    habilitation.regions.set([Region.objects.get(code="84")])
     habilitation.echelon = "territoire"
     habilitation.save()
     assert resultats(api.get("/api/v1/enveloppes/", **entete(secret)), "region") == []
