@@ -19,7 +19,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -71,6 +71,9 @@ class SiteGestion(admin.AdminSite):
 
         @wraps(view)
         def protegee(request, *args, **kwargs):
+            if any("\x00" in "".join([cle, *valeurs]) for cle, valeurs in request.GET.lists()):
+                # PostgreSQL refuses NUL bytes in text: a search or filter would be a 500.
+                return HttpResponseBadRequest("Caractère nul interdit dans l'adresse.")
             redirection = redirection_double_authentification(request)
             if redirection is not None:
                 return redirection
