@@ -17,9 +17,9 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -73,7 +73,7 @@ class SiteGestion(admin.AdminSite):
         def protegee(request, *args, **kwargs):
             if any("\x00" in "".join([cle, *valeurs]) for cle, valeurs in request.GET.lists()):
                 # PostgreSQL refuses NUL bytes in text: a search or filter would be a 500.
-                return HttpResponseBadRequest("Caractère nul interdit dans l'adresse.")
+                raise BadRequest("Caractère nul interdit dans l'adresse.")  # French 400 page
             redirection = redirection_double_authentification(request)
             if redirection is not None:
                 return redirection

@@ -87,6 +87,15 @@ def test_recherche_et_filtres_hostiles(agent, projet_adn, url, valeur):
             assert "<script>alert(1)</script>" not in reponse.content.decode()
 
 
+def test_octet_nul_dans_l_adresse_page_400_en_francais(agent, projet_adn):
+    """PostgreSQL refuses NUL bytes in text: the back-office answers the French 400
+    page before any search or filter reaches the database."""
+    for parametres in ("q=a%00b", "statut__exact=retenu%00"):
+        reponse = agent.get(f"/admin/projets/projet/?{parametres}")
+        assert reponse.status_code == 400
+        assert "Requête invalide" in reponse.content.decode()
+
+
 def test_modification_hostile_du_dossier(agent, projet_adn):
     """XSS stored as text and escaped; a value too long refused in French; the
     reference, status and territory never changed through the form."""
