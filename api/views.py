@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from comptes.audit import journaliser
 from config.cache_donnees import memoriser
+from config.middleware import parametre_avec_nul
 from financements.models import (
     Aide,
     Dispositif,
@@ -69,11 +70,9 @@ class VueAPIMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        for cle, valeurs in request.query_params.lists():
-            if "\x00" in cle or any("\x00" in valeur for valeur in valeurs):
-                raise exceptions.ValidationError(
-                    {cle.replace("\x00", ""): ["Caractère nul interdit."]}
-                )
+        cle = parametre_avec_nul(request.query_params)
+        if cle is not None:
+            raise exceptions.ValidationError({cle: ["Caractère nul interdit."]})
 
     def handle_exception(self, exc):
         # Errors are always JSON, even when CSV was asked for.

@@ -25,6 +25,7 @@ from django.utils.html import format_html
 
 from comptes.audit import journaliser
 from config.exports import exporter
+from config.middleware import parametre_avec_nul
 from territoires import perimetre
 
 ESPACE_FINE = "\u202f"
@@ -71,7 +72,7 @@ class SiteGestion(admin.AdminSite):
 
         @wraps(view)
         def protegee(request, *args, **kwargs):
-            if any("\x00" in "".join([cle, *valeurs]) for cle, valeurs in request.GET.lists()):
+            if parametre_avec_nul(request.GET) is not None:
                 # PostgreSQL refuses NUL bytes in text: a search or filter would be a 500.
                 raise BadRequest("Caractère nul interdit dans l'adresse.")  # French 400 page
             redirection = redirection_double_authentification(request)

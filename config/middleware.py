@@ -43,6 +43,15 @@ class JournalRequetesMiddleware:
         return response
 
 
+def parametre_avec_nul(parametres):
+    """The first query parameter (its name without NUL) whose name or values hold a NUL
+    byte, or None: PostgreSQL refuses NUL in text, so every door refuses it first."""
+    for cle, valeurs in parametres.lists():
+        if "\x00" in cle or any("\x00" in valeur for valeur in valeurs):
+            return cle.replace("\x00", "")
+    return None
+
+
 MESSAGE_INDISPONIBLE = (
     "Le service est momentanément indisponible (base de données injoignable). "
     "Réessayez dans quelques instants."
