@@ -73,6 +73,7 @@ bench: $(VENV)/.installe
 
 lint: $(VENV)/.installe
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff format --check .
 
 clean:

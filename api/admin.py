@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.template.response import TemplateResponse
 
-from config.admin import PerimetreAdmin
+from gestion.bases import PerimetreAdmin
 from territoires import perimetre
 
 from . import services

@@ -7,7 +7,7 @@ class ApiConfig(AppConfig):
     verbose_name = "API partenaires"
 
     def ready(self):
-        from config.cache_donnees import invalider
+        from commun.cache_donnees import invalider
         from financements.models import Aide, Dispositif, Enveloppe, Versement
         from projets.models import Projet, TransitionProjet
         from territoires.models import (

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
 
-from config.cache_donnees import compte
+from commun.cache_donnees import compte
 
 MODES = ("pages", "curseur")
 

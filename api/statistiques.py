@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
-from config.cache_donnees import version
+from commun.cache_donnees import version
 from financements.models import Aide, Versement
 from projets.models import Projet, expression_region
 from territoires.models import Axe, Labellisation, Phase, Region, Territoire

@@ -17,9 +17,9 @@ from rest_framework import exceptions, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from commun.cache_donnees import memoriser
+from commun.middleware import parametre_avec_nul
 from comptes.audit import journaliser
-from config.cache_donnees import memoriser
-from config.middleware import parametre_avec_nul
 from financements.models import (
     Aide,
     Dispositif,

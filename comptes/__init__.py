@@ -1,0 +1,2 @@
+"""Accounts and sign-in: password and ProConnect, second factor, invitations, access
+requests and the audit journal."""

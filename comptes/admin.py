@@ -11,8 +11,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from config.admin import PerimetreAdmin, milliers
-from config.exports import TYPES_MIME, nom_de_fichier
+from commun.exports import TYPES_MIME, nom_de_fichier
+from commun.formats import milliers
+from gestion.bases import PerimetreAdmin
 from territoires import perimetre
 
 from .models import (

@@ -4,7 +4,7 @@ Who calls it:
 - sign-ins, failures and logouts: the auth signals (comptes.signaux);
 - lockouts: django-axes' `user_locked_out` signal (comptes.signaux);
 - second factor: the enrolment and code pages (comptes.securite);
-- exports: the back-office export view (config.admin) and the API CSV exports;
+- exports: the back-office export view (gestion.site) and the API CSV exports;
 - rights: Habilitation and user changes (comptes.signaux), access-request decisions
   and invitations (comptes.services), API tokens (api.services).
 

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 
-from portail.forms import FormulaireDsfr
+from commun.formulaires import FormulaireDsfr
 from territoires import perimetre
 from territoires.models import Departement, Habilitation, Territoire
 

@@ -247,9 +247,9 @@ class ExportDiffereQuerySet(models.QuerySet):
 
 class ExportDiffere(models.Model):
     """A back-office export too large to build in the request: prepared by a background
-    task (comptes.exports), kept for a week, downloaded by its owner only.
+    task (gestion.exports), kept for a week, downloaded by its owner only.
 
-    Written only by the `export_differe_*` functions of comptes.services."""
+    Written only by the `export_differe_*` functions of gestion.services (the table stays here)."""
 
     class Statut(models.TextChoices):
         EN_ATTENTE = "en_attente", "En attente"

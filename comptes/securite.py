@@ -1,7 +1,7 @@
 """Login protection: the lockout page (django-axes) and TOTP two-factor authentication
 (django-otp) for back-office staff.
 
-When DOUBLE_AUTHENTIFICATION is on, every back-office page (config.admin.SiteGestion's
+When DOUBLE_AUTHENTIFICATION is on, every back-office page (gestion.site.SiteGestion's
 `admin_view`) and the administrators' pages of comptes.views need a second factor
 verified during the session:
 - a staff user without a device is sent to the enrolment page (QR code, secret, a first

@@ -1,0 +1,1 @@
+"""Wiring only: settings, root URLs, WSGI/ASGI and the database router."""

@@ -63,7 +63,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "config.apps.GestionAdminConfig",
+    "gestion.apps.GestionAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -78,12 +78,16 @@ INSTALLED_APPS = [
     "import_export",
     "widget_tweaks",
     "dsfr",
+    "commun",
     "territoires",
     "projets",
     "financements",
+    "comptes",
+    "gestion",
     "portail",
     "api",
-    "comptes",
+    "demo",
+    "outils",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -93,7 +97,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.middleware.JournalRequetesMiddleware",
+    "commun.middleware.JournalRequetesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -108,7 +112,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.routeurs.LectureReplicaMiddleware",
-    "config.middleware.BaseIndisponibleMiddleware",
+    "commun.middleware.BaseIndisponibleMiddleware",
     # Last, as django-axes requires: turns a lockout into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -285,7 +289,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
-# Browsers report violations here (config.views.rapport_csp logs them); an empty value
+# Browsers report violations here (commun.views.rapport_csp logs them); an empty value
 # turns reports off, an absolute URL sends them to a collector.
 # django-dsfr marks the content of its components safe by default: messages quoting a
 # file name or a title typed by a user would be rendered as HTML. Escape them; markup

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config.views import rapport_csp, sante
+from commun.views import rapport_csp, sante
 
 urlpatterns = [
     path("sante/", sante, name="sante"),
@@ -12,4 +12,4 @@ urlpatterns = [
     path("", include("portail.urls")),
 ]
 
-handler500 = "config.views.erreur_serveur"
+handler500 = "commun.views.erreur_serveur"

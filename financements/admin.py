@@ -9,7 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from config.admin import LectureSeuleInline, PerimetreAdmin, euros
+from commun.formats import euros
+from gestion.bases import LectureSeuleInline, PerimetreAdmin
 
 from . import services
 from .models import Aide, Dispositif, Enveloppe, Operateur, Versement

@@ -1,0 +1,1 @@
+"""The public portal door (DSFR): programme pages, territories, the leads' dossiers."""

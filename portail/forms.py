@@ -7,10 +7,9 @@ import re
 
 from django import forms
 from django.contrib.auth import forms as auth_forms
-from django.core.validators import MaxLengthValidator
 from django.db.models import Q
-from dsfr.forms import DsfrBaseForm
 
+from commun.formulaires import FormulaireDsfr, IdentifiantBorneMixin
 from projets.fichiers import FORMATS_ACCEPTES
 from projets.models import PieceJointe, Projet
 from projets.services import CHAMPS_REQUIS_DEPOT
@@ -55,13 +54,6 @@ class DateInput(forms.DateInput):
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%d")
 
-
-class FormulaireDsfr(DsfrBaseForm):
-    """DSFR rendering (required fields carry the DSFR asterisk)."""
-
-    def get_context(self):
-        # Skip DsfrBaseForm.get_context: it only warns about a transitional setting.
-        return forms.Form.get_context(self)
 
 
 class SectionDossierForm(FormulaireDsfr):
@@ -336,17 +328,6 @@ class FiltreTerritoiresForm(FormulaireDsfr):
 
 # ---------------------------------------------------------------------------
 # Authentication forms rendered with the DSFR.
-
-
-class IdentifiantBorneMixin:
-    """AuthenticationForm sets the username's max_length without its validator: an
-    oversized name would reach authentication (and django-axes' 255-character column,
-    a 500 on PostgreSQL). Refuse it in the form, with Django's French message."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        champ = self.fields["username"]
-        champ.validators.append(MaxLengthValidator(champ.max_length))
 
 
 class ConnexionForm(IdentifiantBorneMixin, FormulaireDsfr, auth_forms.AuthenticationForm):

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from config.cache_donnees import memoriser
+from commun.cache_donnees import memoriser
 from financements.models import projets_avec_financements, territoires_avec_totaux
 from projets import services
 from projets.models import PieceJointe, Projet, Statut

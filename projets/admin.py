@@ -10,8 +10,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from config.admin import LectureSeuleInline, PerimetreAdmin, euros
+from commun.formats import euros
 from financements.models import Aide, projets_avec_financements
+from gestion.bases import LectureSeuleInline, PerimetreAdmin
 from territoires import perimetre
 from territoires.models import Departement, Territoire
 

@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Exists, OuterRef
 from simple_history.admin import SimpleHistoryAdmin
 
-from config.admin import PerimetreAdmin
+from gestion.bases import PerimetreAdmin
 from territoires import perimetre
 
 from .models import (

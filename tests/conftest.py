@@ -113,8 +113,8 @@ def personas(monde):
 @pytest.fixture
 def projet_adn(monde, personas):
     """A complete draft dossier of Ardèche-Drôme Nord with one attachment."""
+    from demo.donnees import pdf_factice
     from projets import services
-    from territoires.demo import pdf_factice
 
     porteur = personas["porteur-adn"]
     projet = services.projet_creer(

@@ -172,8 +172,8 @@ class ProjetFactory(factory.django.DjangoModelFactory):
             return
         from django.core.files.base import ContentFile
 
+        from demo.donnees import PDF_MINIMAL
         from projets.models import PieceJointe
-        from territoires.demo import PDF_MINIMAL
 
         self.axes.add(self.phase.axes.first() or AxeFactory(phase=self.phase))
         piece = PieceJointe(

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from comptes import exports as taches
 from comptes.models import EvenementAudit, ExportDiffere
+from gestion import services as taches
 from projets.models import Projet
 
 from . import factories as f

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.cache_donnees import invalider
+from commun.cache_donnees import invalider
 from financements.models import Aide, Dispositif, Enveloppe, Versement
 from projets.models import Projet
 from territoires.models import (

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from projets.bench import ENDPOINTS, mesurer
+from outils.bench import ENDPOINTS, mesurer
 
 from .api_outils import _api_sans_quota_partage, donnees_api  # noqa: F401
 

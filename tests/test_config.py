@@ -10,7 +10,7 @@ import pytest
 from django.db import OperationalError
 from django.test import RequestFactory
 
-from config.middleware import BaseIndisponibleMiddleware
+from commun.middleware import BaseIndisponibleMiddleware
 
 
 def _importer_settings(**env):
@@ -48,7 +48,7 @@ def test_sante_repond_ok(client, db):
 
 
 def test_sante_503_quand_la_base_ne_repond_pas(client, db, monkeypatch):
-    from config import views
+    from commun import views
 
     def panne():
         raise OperationalError("connection refused")

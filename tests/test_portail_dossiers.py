@@ -7,9 +7,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from demo.donnees import PDF_MINIMAL
 from projets import services
 from projets.models import Message, PieceJointe, Projet
-from territoires.demo import PDF_MINIMAL
 
 from . import factories as f
 

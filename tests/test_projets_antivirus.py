@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from demo.donnees import PDF_MINIMAL
 from projets import services
 from projets.models import PieceJointe
-from territoires.demo import PDF_MINIMAL
 
 EICAR = "Win.Test.EICAR_HDB-1"
 

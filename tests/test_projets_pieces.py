@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from demo.donnees import PDF_MINIMAL
 from projets import services
 from projets.models import PieceJointe
-from territoires.demo import PDF_MINIMAL
 
 
 def _zip(fichiers: dict) -> bytes:

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from projets.resilience import scenario
+from outils.resilience import scenario
 
 pytestmark = [
     pytest.mark.postgresql,

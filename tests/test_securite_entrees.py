@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from comptes.models import DemandeHabilitation, Invitation
+from demo.donnees import PDF_MINIMAL
 from projets.models import Message, PieceJointe, Projet, Statut, TransitionProjet
-from territoires.demo import PDF_MINIMAL
 
 from . import factories as f
 from .api_outils import _api_sans_quota_partage  # noqa: F401 (autouse: no API throttling)

@@ -6,8 +6,8 @@ import re
 import pytest
 from django.core import mail
 
+from demo.donnees import PDF_MINIMAL
 from projets.models import Projet
-from territoires.demo import PDF_MINIMAL
 
 from .conftest import capture, se_connecter
 

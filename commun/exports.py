@@ -3,7 +3,7 @@
 - `exporter`: the HTTP response of the back-office export view (CSV streamed row by row,
   XLSX in write-only mode into a temporary file);
 - `ecrire`: the same file written into a binary file object, for the exports prepared
-  in the background (comptes.exports).
+  in the background (gestion.exports).
 """
 
 import csv

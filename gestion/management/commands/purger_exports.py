@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from comptes import services
+from gestion import services
 
 
 class Command(BaseCommand):

@@ -5,11 +5,10 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from financements import services
+from financements.models import Dispositif, Enveloppe
 from projets.models import Projet, Statut
 from territoires.models import Region
-
-from . import services
-from .models import Dispositif, Enveloppe
 
 
 def charger_financements(rng, comptes) -> None:

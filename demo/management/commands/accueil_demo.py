@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from territoires.demo import COMPTES
+from demo.donnees import COMPTES
 
 
 class Command(BaseCommand):

@@ -18,6 +18,7 @@ from django.db.models import F
 from simple_history.utils import bulk_create_with_history
 
 from financements.models import Aide, Dispositif, Enveloppe, Operateur, Versement
+from projets.models import CompteurReference, Projet, Statut, TransitionProjet
 from territoires.models import (
     Binome,
     Commune,
@@ -29,8 +30,6 @@ from territoires.models import (
     Territoire,
 )
 from territoires.validators import siret_fictif
-
-from .models import CompteurReference, Projet, Statut, TransitionProjet
 
 NB_TERRITOIRES = 183
 LOT = 2000

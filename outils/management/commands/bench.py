@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from projets.bench import mesurer
+from outils.bench import mesurer
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from projets.generation import generer
+from outils.generation import generer
 from territoires.models import Intercommunalite, Phase
 
 

@@ -98,7 +98,7 @@ class BaseIndisponibleMiddleware:
 
     The transaction of the request is rolled back by Django; the next request
     reconnects by itself (CONN_HEALTH_CHECKS). A loss met by a middleware (session,
-    user, second factor) reaches `config.views.erreur_serveur`, which answers the same.
+    user, second factor) reaches `commun.views.erreur_serveur`, which answers the same.
     """
 
     MESSAGE = MESSAGE_INDISPONIBLE

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from projets.resilience import scenario
+from outils.resilience import scenario
 
 
 class Command(BaseCommand):

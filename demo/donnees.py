@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from .models import Binome, Commune, Departement, Habilitation, Phase, Region, Territoire
-from .validators import siret_fictif
+from territoires.models import Binome, Commune, Departement, Habilitation, Phase, Region, Territoire
+from territoires.validators import siret_fictif
 
 COMPTES = [
     # username, first, last, role, echelon, niveau, organisation, régions, départements
@@ -343,6 +343,31 @@ def creer_dossiers(rng: random.Random, comptes: dict, nombre: int = 60) -> list:
     return crees
 
 
+PREREQUIS = (
+    "Le référentiel n'est pas chargé. Lancez d'abord « make donnees » (ou, dans l'ordre : "
+    "manage.py migrate, importer_referentiel, importer_territoires "
+    "fixtures/referentiel/territoires-connus.csv, importer_territoires "
+    "fixtures/referentiel/territoires-anct-extrait.csv, importer_dispositifs), puis "
+    "manage.py demo."
+)
+
+
+def prerequis_manquants() -> list[str]:
+    """What the demo needs and the database lacks (empty when everything is there)."""
+    from financements.models import Dispositif
+
+    manque = []
+    if Region.objects.filter(code__in=["84", "76"]).count() != 2:
+        manque.append("régions (importer_referentiel)")
+    if not Commune.objects.exists():
+        manque.append("communes (importer_referentiel)")
+    if not Territoire.objects.filter(slug=TERRITOIRE_PORTEUR).exists():
+        manque.append("territoires (importer_territoires)")
+    if Dispositif.objects.filter(code__in=["rebond-industriel", "ingenierie-ti"]).count() != 2:
+        manque.append("dispositifs (importer_dispositifs)")
+    return manque
+
+
 @transaction.atomic
 def charger(seed: int = 2026, stdout=None) -> dict:
     if not settings.DEBUG:
@@ -351,7 +376,7 @@ def charger(seed: int = 2026, stdout=None) -> dict:
     comptes = creer_comptes()
     creer_binomes(rng)
     projets = creer_dossiers(rng, comptes)
-    from financements.demo import charger_financements
+    from demo.financements import charger_financements
 
     charger_financements(rng, comptes)
     return {"comptes": comptes, "projets": projets}

@@ -1,0 +1,85 @@
+"""The back-office site: sign-in rule, second factor, dashboard (see gestion.bases for
+the perimeter rule every model admin follows)."""
+
+from functools import wraps
+
+from django.contrib import admin
+from django.core.exceptions import BadRequest
+from django.db.models import Count
+
+from commun.formulaires import IdentifiantBorneMixin
+from commun.middleware import parametre_avec_nul
+from territoires import perimetre
+
+from .bases import RefusSansIndiceMixin
+
+
+class SiteGestion(admin.AdminSite):
+    site_header = "Territoires d'industrie — gestion"
+    site_title = "Territoires d'industrie — gestion"
+    index_title = "Tableau de bord"
+    index_template = "admin/tableau_de_bord.html"
+
+    @property
+    def login_form(self):
+        from django.contrib.admin.forms import AdminAuthenticationForm
+
+        return type("ConnexionGestionForm", (IdentifiantBorneMixin, AdminAuthenticationForm), {})
+
+    def has_permission(self, request):
+        user = request.user
+        return user.is_active and user.is_staff and perimetre.est_agent(user)
+
+    def admin_view(self, view, cacheable=False):
+        """Every back-office page also needs the second factor when
+        DOUBLE_AUTHENTIFICATION is on (comptes.securite)."""
+        from comptes.securite import redirection_double_authentification
+
+        vue = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def protegee(request, *args, **kwargs):
+            if parametre_avec_nul(request.GET) is not None:
+                # PostgreSQL refuses NUL bytes in text: a search or filter would be a 500.
+                raise BadRequest("Caractère nul interdit dans l'adresse.")  # French 400 page
+            redirection = redirection_double_authentification(request)
+            if redirection is not None:
+                return redirection
+            return vue(request, *args, **kwargs)
+
+        return protegee
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Third-party model admins (groups, DSFR settings, tasks) refuse like ours."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, RefusSansIndiceMixin):
+            admin_class = type(admin_class.__name__, (RefusSansIndiceMixin, admin_class), {})
+        super().register(model_or_iterable, admin_class, **options)
+
+    def index(self, request, extra_context=None):
+        from financements.models import Enveloppe
+        from projets.models import Projet, Statut
+
+        user = request.user
+        projets = Projet.objects.visibles_par(user)
+        comptes = dict(projets.order_by().values_list("statut").annotate(n=Count("pk")))
+        attente = (
+            (
+                projets.filter(statut=Statut.DEPOSE)
+                | projets.filter(statut=Statut.EN_INSTRUCTION, instructeur=user)
+            )
+            .select_related("territoire")
+            .order_by("depose_le")[:20]
+        )
+        contexte = {
+            "comptes_statuts": [
+                (libelle, comptes.get(code, 0), code) for code, libelle in Statut.choices
+            ],
+            "dossiers_en_attente": attente,
+            "enveloppes": Enveloppe.objects.visibles_par(user)
+            .avec_consommation()
+            .select_related("dispositif", "region")
+            .order_by("-annee", "region__nom"),
+            "peut_instruire": perimetre.peut_instruire(user),
+        }
+        return super().index(request, {**contexte, **(extra_context or {})})

@@ -1,0 +1,1 @@
+"""Development and measurement tools only: `generer_donnees`, `bench`, `resilience`."""
