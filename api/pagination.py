@@ -2,6 +2,7 @@
 
 from functools import partial
 
+from django.core.exceptions import FieldError
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy
@@ -20,12 +21,57 @@ class Paginateur(Paginator):
     def __init__(self, *args, a_compter=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.a_compter = a_compter
+        ordre = self._ordre() if a_compter is not None else None
+        if ordre is not None:
+            # The same total order on every page, ties broken by pk.
+            self.object_list = self.object_list.order_by(*ordre)
 
     @cached_property
     def count(self):
         if self.a_compter is None:
             return Paginator.count.func(self)
         return compte(self.a_compter)
+
+    def page(self, number):
+        """Pages after the first pick their ids first, from the filtered rows alone, then
+        read the joins and sums for those ids only: an OFFSET over the page's own query
+        would compute every skipped row's sums and timestamps (docs/performance.md)."""
+        number = self.validate_number(number)
+        if number == 1 or self.a_compter is None:
+            return super().page(number)
+        ids = self._ids()
+        if ids is None:
+            return super().page(number)
+        bas = (number - 1) * self.per_page
+        haut = bas + self.per_page
+        if haut + self.orphans >= self.count:
+            haut = self.count
+        choisis = list(ids[bas:haut])
+        lignes = {ligne.pk: ligne for ligne in self.object_list.filter(pk__in=choisis)}
+        return self._get_page([lignes[pk] for pk in choisis if pk in lignes], number, self)
+
+    def _ordre(self):
+        """The page's order with pk breaking ties (None when not plain field names)."""
+        requete = self.object_list.query
+        ordre = list(requete.order_by)
+        if not ordre and requete.default_ordering:
+            ordre = list(requete.get_meta().ordering)
+        if not all(isinstance(terme, str) for terme in ordre):
+            return None
+        if not {"pk", "-pk", "id", "-id"} & set(ordre):
+            ordre.append("pk")
+        return ordre
+
+    def _ids(self):
+        """The filtered rows' pks in the page's order, or None when that order needs
+        what only the page's query computes."""
+        ordre = self._ordre()
+        if ordre is None:
+            return None
+        try:
+            return self.a_compter.order_by(*ordre).values_list("pk", flat=True)
+        except FieldError:
+            return None
 
 
 class PaginationPages(PageNumberPagination):

@@ -320,6 +320,8 @@ class Versement(models.Model):
         verbose_name = "versement"
         verbose_name_plural = "versements"
         ordering = ["date", "pk"]
+        # The lists' default order, read from the index rather than a sort of the table.
+        indexes = [models.Index(fields=["date", "id"], name="versement_date_id")]
         constraints = [
             models.CheckConstraint(condition=Q(montant__gt=0), name="versement_montant_positif"),
         ]

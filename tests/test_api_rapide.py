@@ -186,3 +186,40 @@ def test_horodatage_sql_identique_a_drf(horodatage):
         curseur.execute(f"SELECT {sql}", params)
         texte = curseur.fetchone()[0]
     assert texte == serializers.DateTimeField().to_representation(valeur)
+
+
+@pytest.mark.parametrize("ressource", RESSOURCES)
+@pytest.mark.parametrize("tri", ["", "&ordering=-modifie_le"])
+def test_pages_suivantes_identiques_a_la_liste_complete(api, donnees_api, personas, ressource, tri):
+    """Pages after the first read their ids first (api.pagination.Paginateur.page): the
+    pages put together are the whole list, in the same order, nothing twice."""
+    _, secret = emettre(personas, personas["partenaire-bpi"])
+    if tri and ressource not in ("territoires", "enveloppes", "aides"):
+        tri = ""
+    complete = api.get(f"/api/v1/{ressource}/?page_size=500{tri}", **entete(secret)).json()
+    tous = complete["results"]
+    pages = []
+    for numero in range(1, len(tous) // 2 + 2):
+        reponse = api.get(f"/api/v1/{ressource}/?page_size=2&page={numero}{tri}", **entete(secret))
+        if reponse.status_code == 404:
+            break
+        assert reponse.status_code == 200
+        pages += reponse.json()["results"]
+    assert pages == tous
+
+
+@pytest.mark.parametrize("ressource", ["projets", "aides", "versements"])
+def test_page_profonde_sans_sommes_pour_les_lignes_sautees(api, donnees_api, personas, ressource):
+    """The OFFSET runs on the filtered rows' ids alone; sums and joins are computed for
+    the page's ids only."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, secret = emettre(personas, personas["partenaire-bpi"])
+    with CaptureQueriesContext(connection) as requetes:
+        reponse = api.get(f"/api/v1/{ressource}/?page_size=1&page=2", **entete(secret))
+    assert reponse.status_code == 200
+    avec_offset = [q["sql"] for q in requetes if "OFFSET" in q["sql"]]
+    assert len(avec_offset) == 1
+    assert "SUM(" not in avec_offset[0].upper()
+    assert avec_offset[0].upper().split(" FROM ")[0].count(",") == 0  # the pk alone
