@@ -232,12 +232,29 @@ def _client_national(jeton=False):
     return client
 
 
-def _plancher(endpoint, repetitions):
+# Deep pages: the floor picks the page's rows first (OFFSET on the table alone), then
+# joins and sums for those rows only.
+PAGE_PROFONDE = 50
+PROFONDS = ["projets", "aides"]
+
+
+def _sql_profond(endpoint):
     sql = SQL_PLANCHER[endpoint]
+    debut = sql.index("ORDER BY cree_le DESC LIMIT %s)")
+    return (
+        sql[:debut]
+        + "ORDER BY cree_le DESC, id LIMIT %s OFFSET %s)"
+        + sql[debut + len("ORDER BY cree_le DESC LIMIT %s)") :]
+    )
+
+
+def _plancher(endpoint, repetitions, page=1):
+    sql = SQL_PLANCHER[endpoint] if page == 1 else _sql_profond(endpoint)
+    parametres = [PAGE] if page == 1 else [PAGE, (page - 1) * PAGE]
 
     def une_fois():
         with connection.cursor() as curseur:
-            curseur.execute(sql, [PAGE])
+            curseur.execute(sql, parametres)
             lignes = curseur.fetchall()
         return orjson.dumps(lignes, default=str)
 
@@ -285,6 +302,23 @@ def mesurer(repetitions=30, charge=False, duree_charge=20, sortie=print):
                 )
             )
             ratios[f"naif/{endpoint}"] = naif / mediane
+    for endpoint in PROFONDS:
+        if Projet.objects.count() < PAGE * PAGE_PROFONDE and endpoint == "projets":
+            continue
+        if Aide.objects.count() < PAGE * PAGE_PROFONDE and endpoint == "aides":
+            continue
+        url = f"/api/v1/{endpoint}/?page_size={PAGE}&page={PAGE_PROFONDE}"
+        client.get(url)
+        with _requetes() as contexte:
+            reponse = client.get(url)
+        assert reponse.status_code == 200, (url, reponse.status_code)
+        mediane, p95 = _mesurer(lambda url=url: client.get(url), repetitions)
+        plancher, plancher_p95 = _plancher(endpoint, repetitions, page=PAGE_PROFONDE)
+        lignes.append(
+            (f"API {endpoint} (page {PAGE_PROFONDE})", mediane, p95, len(contexte.captured_queries))
+        )
+        lignes.append((f"  plancher page {PAGE_PROFONDE} {endpoint}", plancher, plancher_p95, 1))
+        ratios[f"profonde/{endpoint}"] = mediane / plancher
     url = "/admin/projets/projet/?statut__exact=retenu"
     session.get(url)
     with _requetes() as contexte:
@@ -319,6 +353,12 @@ def mesurer(repetitions=30, charge=False, duree_charge=20, sortie=print):
         )
     for endpoint in ENDPOINTS:
         sortie(f"ratio API/floor {endpoint}: {ratios[endpoint]:.2f}")
+    for endpoint in PROFONDS:
+        if f"profonde/{endpoint}" in ratios:
+            sortie(
+                f"ratio API/floor {endpoint} page {PAGE_PROFONDE}: "
+                f"{ratios[f'profonde/{endpoint}']:.2f}"
+            )
     for endpoint in NAIFS:
         sortie(f"ratio naive/API {endpoint}: {ratios[f'naif/{endpoint}']:.2f}")
     if charge:
