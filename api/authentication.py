@@ -6,9 +6,11 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from commun.middleware import MOTS_CLES_JETON
+
 from .models import JetonPartenaire, empreinte_secret
 
-MOTS_CLES = ("token", "bearer")
+MOTS_CLES = MOTS_CLES_JETON
 # Last use is recorded at most this often, so that reads do not write on every request.
 INTERVALLE_DERNIERE_UTILISATION = timedelta(minutes=15)
 

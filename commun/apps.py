@@ -6,3 +6,6 @@ class CommunConfig(AppConfig):
 
     name = "commun"
     verbose_name = "Outils communs"
+
+    def ready(self):
+        from . import checks  # noqa: F401 (registers the system checks)

@@ -4,9 +4,11 @@ import json
 import logging
 import time
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger("requetes")
 
@@ -41,6 +43,78 @@ class JournalRequetesMiddleware:
             )
         )
         return response
+
+
+# `Authorization: Token <secret>` or `Bearer <secret>` (api.authentication reads them).
+MOTS_CLES_JETON = ("token", "bearer")
+
+
+def requete_a_jeton(request) -> bool:
+    """An API request authenticated by a partner token alone: the token authenticates or
+    refuses it (401), sessions are never consulted (api.authentication)."""
+    if not request.path_info.startswith("/api/"):
+        return False
+    mots = request.META.get("HTTP_AUTHORIZATION", "").split()
+    return len(mots) >= 1 and mots[0].lower() in MOTS_CLES_JETON
+
+
+class NavigateurMiddleware:
+    """Runs the middleware only browsers need (settings.MIDDLEWARE_NAVIGATEUR: sessions,
+    CSRF, authentication by session, second factor, messages, inactivity, history user)
+    for every request except token API requests, which need none of them: a token
+    request carries no cookie-based credential, so nothing is weakened.
+
+    The inner middleware keep their hooks: `process_view`, `process_exception` and
+    `process_template_response` are forwarded in the order Django would call them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        instances = []
+        chaine = get_response
+        for chemin in reversed(settings.MIDDLEWARE_NAVIGATEUR):
+            chaine = import_string(chemin)(chaine)
+            instances.insert(0, chaine)
+        self.navigateur = chaine
+        self._vues = [m.process_view for m in instances if hasattr(m, "process_view")]
+        self._exceptions = [
+            m.process_exception for m in reversed(instances) if hasattr(m, "process_exception")
+        ]
+        self._gabarits = [
+            m.process_template_response
+            for m in reversed(instances)
+            if hasattr(m, "process_template_response")
+        ]
+
+    def __call__(self, request):
+        if requete_a_jeton(request):
+            request.par_jeton = True
+            return self.get_response(request)
+        return self.navigateur(request)
+
+    def process_view(self, request, vue, args, kwargs):
+        if getattr(request, "par_jeton", False):
+            return None
+        for crochet in self._vues:
+            reponse = crochet(request, vue, args, kwargs)
+            if reponse is not None:
+                return reponse
+        return None
+
+    def process_exception(self, request, exception):
+        if getattr(request, "par_jeton", False):
+            return None
+        for crochet in self._exceptions:
+            reponse = crochet(request, exception)
+            if reponse is not None:
+                return reponse
+        return None
+
+    def process_template_response(self, request, reponse):
+        if getattr(request, "par_jeton", False):
+            return reponse
+        for crochet in self._gabarits:
+            reponse = crochet(request, reponse)
+        return reponse
 
 
 def parametre_avec_nul(parametres):

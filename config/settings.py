@@ -101,21 +101,32 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "comptes.securite.InactiviteMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "simple_history.middleware.HistoryRequestMiddleware",
+    # MIDDLEWARE_NAVIGATEUR below, skipped by token API requests.
+    "commun.middleware.NavigateurMiddleware",
     "config.routeurs.LectureReplicaMiddleware",
     "commun.middleware.BaseIndisponibleMiddleware",
     # Last, as django-axes requires: turns a lockout into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
+
+# What only browsers need, in this order; token API requests skip it (see
+# commun.middleware.NavigateurMiddleware).
+MIDDLEWARE_NAVIGATEUR = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "comptes.securite.InactiviteMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+# The admin looks for these three in MIDDLEWARE only; they are in MIDDLEWARE_NAVIGATEUR,
+# which commun.checks verifies instead (commun.E001).
+SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 
 ROOT_URLCONF = "config.urls"
 
