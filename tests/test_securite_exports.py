@@ -9,8 +9,10 @@ COPY path, lists and detail), SCDL open-data file.
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib import admin
@@ -298,3 +300,22 @@ def test_scdl_subventions_neutralise(api, hostiles):
         assert {ligne[i] for ligne in lignes[1:]} == {neutralise(v) for v in DANGEREUX}
     montant = entetes.index("montant")
     assert {ligne[montant] for ligne in lignes[1:]} == {"30000.00"}
+
+
+def test_chaque_ecrivain_de_tableur_passe_par_commun_tableur(settings):
+    """A new CSV or XLSX writer in the portal's code must use commun.tableur."""
+    racine = Path(settings.BASE_DIR)
+    ecrivains = re.compile(r"csv\.(writer|DictWriter)\(|Workbook\(|COPY \(")
+    modules = [
+        chemin
+        for chemin in racine.glob("*/**/*.py")
+        if chemin.relative_to(racine).parts[0] not in {".venv", "tests", "node_modules"}
+        and ecrivains.search(chemin.read_text(encoding="utf-8"))
+    ]
+    assert {str(m.relative_to(racine)) for m in modules} >= {
+        "commun/exports.py",
+        "api/exports.py",
+        "api/copie.py",
+    }
+    for module in modules:
+        assert "tableur" in module.read_text(encoding="utf-8"), module
