@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib import admin
-from django.db.models import Value
+from django.db.models import F, Value
 from openpyxl import load_workbook
 
 from commun.tableur import CARACTERES_FORMULE, NeutraliserSQL, est_formule, neutraliser
@@ -132,6 +132,15 @@ def test_neutraliser_sql_comme_python(valeur):
         .values_list("t", flat=True)
         .get()
     )
+    assert lu == neutraliser(valeur)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("valeur", [*DANGEREUX, "Usine", "A=1"])
+def test_neutraliser_sql_d_une_colonne_comme_python(valeur):
+    """On a column PostgreSQL takes a CASE (the column read again costs nothing)."""
+    f.RegionFactory(code="99", nom=valeur)
+    lu = Region.objects.filter(code="99").annotate(t=NeutraliserSQL(F("nom"))).get().t
     assert lu == neutraliser(valeur)
 
 
