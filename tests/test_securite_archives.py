@@ -255,6 +255,8 @@ def test_import_xlsx_bombe_par_le_back_office(client, personas, bombes):
     )
     assert reponse.status_code == 200
     assert "anormalement volumineux une fois décompressé" in reponse.text
+    assert "<td>fichier</td>" in reponse.text  # the whole file, not a row
+    assert "10 Mo au plus" in reponse.text
     assert "rien n&#x27;a été enregistré" in reponse.text or "rien n'a été" in reponse.text
     assert not Projet.objects.exists()
 
