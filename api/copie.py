@@ -5,8 +5,10 @@ Python and tops out near 20,000 rows/s; with COPY the server formats the rows an
 only forwards 64 kB pieces (figures in docs/performance.md). The columns, their order
 and their text are the Python path's — read from the same serializer, each field
 turned into a SQL expression of its type — so both give the same file
-(tests/test_api_rapide.py). Used on PostgreSQL when every column has a SQL form; other
-cases (SQLite, JSON list columns, complements computed in Python) take the Python path.
+(tests/test_api_rapide.py), text neutralised against formula injection by the same rule
+(`commun.tableur.NeutraliserSQL` where `api.exports.a_neutraliser`). Used on PostgreSQL
+when every column has a SQL form; other cases (SQLite, JSON list columns, complements
+computed in Python) take the Python path.
 """
 
 from django.db import connections
@@ -14,7 +16,9 @@ from django.db.models import F, TextField
 from django.db.models.functions import Cast, Round
 from rest_framework import serializers
 
-from .exports import colonnes, en_tete_csv, reponse_csv_brute
+from commun.tableur import NeutraliserSQL
+
+from .exports import a_neutraliser, colonnes, en_tete_csv, reponse_csv_brute
 from .rapide import HorodatageISO, est_complement
 
 TAILLE_MORCEAU = 64 * 1024
@@ -36,7 +40,7 @@ def _expression(champ, chemin):
     ):
         return Cast(valeur, TextField())  # 'true' / 'false' for booleans
     if isinstance(champ, serializers.ChoiceField | serializers.CharField):
-        return valeur
+        return NeutraliserSQL(valeur)
     return None
 
 
@@ -51,6 +55,8 @@ def expressions_csv(serializer, complements_sql: dict) -> list | None:
         champ = serializer.fields[nom]
         if nom in complements_sql:
             expression = complements_sql[nom]
+            if a_neutraliser(champ):
+                expression = NeutraliserSQL(expression)
         elif sous_nom:
             if champ.source == "*":
                 return None

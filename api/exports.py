@@ -5,6 +5,10 @@ a comment line, which would break CSV parsers:
 - `X-Licence: Licence Ouverte / Open Licence 2.0`
 - `Link: <https://www.etalab.gouv.fr/licence-ouverte-open-licence/>; rel="license"`
 - `X-Genere-Le: <ISO 8601 timestamp>`
+
+Text cells are neutralised against formula injection (`commun.tableur`): every column
+but the typed ones (numbers, dates, booleans, identifiers, see `a_neutraliser`), with
+the same rule as the files PostgreSQL writes (api.copie).
 """
 
 import csv
@@ -16,6 +20,8 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
+
+from commun.tableur import neutraliser
 
 from .rapide import par_lots
 
@@ -36,6 +42,26 @@ def _texte(valeur) -> str:
     if isinstance(valeur, dict):
         return "/".join(_texte(v) for v in valeur.values())
     return str(valeur)
+
+
+# Fields whose text is a number, a date, a boolean or an identifier: never neutralised,
+# so that numbers stay numbers. Any other field (text, choices, lists, computed) is.
+CHAMPS_TYPES = (
+    serializers.BooleanField,
+    serializers.DateField,
+    serializers.DateTimeField,
+    serializers.DecimalField,
+    serializers.DurationField,
+    serializers.FloatField,
+    serializers.IntegerField,
+    serializers.TimeField,
+    serializers.UUIDField,
+)
+
+
+def a_neutraliser(champ) -> bool:
+    """Whether the CSV column of `champ` is text to neutralise (formula injection)."""
+    return not isinstance(champ, CHAMPS_TYPES)
 
 
 def colonnes(serializer) -> list[tuple[str, tuple[str, ...]]]:
@@ -59,23 +85,49 @@ def _ecrivain(tampon):
 
 def en_tete_csv(entetes: list[str]) -> str:
     tampon = io.StringIO()
-    _ecrivain(tampon).writerow(entetes)
+    _ecrivain(tampon).writerow([neutraliser(entete) for entete in entetes])
     return tampon.getvalue()
 
 
 def lignes_csv(entetes: list[str], lignes: Iterable[list]) -> Iterator[str]:
     """CSV text in pieces of TAILLE_LOT rows (a piece per row would cost a write each).
-    Values are written as they are: None as an empty field."""
+    Values are written as they are (None as an empty field): the caller neutralises
+    text (`commun.tableur.neutraliser`)."""
     tampon = io.StringIO()
     ecrivain = _ecrivain(tampon)
-    ecrivain.writerow(entetes)
+    ecrivain.writerow([neutraliser(entete) for entete in entetes])
     for lot in par_lots(lignes, TAILLE_LOT):
+        debut = tampon.tell()
         ecrivain.writerows(lot)
-        yield tampon.getvalue()
+        texte = tampon.getvalue()
+        if "\r" in texte[debut:]:
+            tampon.seek(debut)
+            tampon.truncate()
+            tampon.writelines(_ligne_avec_retour_chariot(ligne) for ligne in lot)
+            texte = tampon.getvalue()
+        yield texte
         tampon.seek(0)
         tampon.truncate()
     if tampon.tell():
         yield tampon.getvalue()
+
+
+class _Retour:
+    def write(self, valeur):
+        return valeur
+
+
+# Python's writer quotes a field holding a carriage return only when the line terminator
+# has one; PostgreSQL always does (a lone "\r" would otherwise split the row).
+_ECRIVAIN_CRLF = csv.writer(_Retour(), lineterminator="\r\n")
+
+
+def _ligne_avec_retour_chariot(ligne) -> str:
+    if any(isinstance(valeur, str) and "\r" in valeur for valeur in ligne):
+        return _ECRIVAIN_CRLF.writerow(ligne)[:-2] + "\n"
+    tampon = io.StringIO()
+    _ecrivain(tampon).writerow(ligne)
+    return tampon.getvalue()
 
 
 def entetes_licence(reponse, nom_fichier: str):
@@ -121,15 +173,14 @@ def export_lignes(serializer, lots: Iterable[list[dict]], nom_fichier: str):
     objects flattened into `parent_child` columns."""
     cols = colonnes(serializer)
     lecteurs = [_lecteur(chemin) for _, chemin in cols]
-    a_convertir = [
-        i
-        for i, (_, chemin) in enumerate(cols)
-        if _a_convertir(
-            serializer.fields[chemin[0]]
-            if len(chemin) == 1
-            else serializer.fields[chemin[0]].fields[chemin[1]]
-        )
+    champs = [
+        serializer.fields[chemin[0]]
+        if len(chemin) == 1
+        else serializer.fields[chemin[0]].fields[chemin[1]]
+        for _, chemin in cols
     ]
+    a_convertir = [i for i, champ in enumerate(champs) if _a_convertir(champ)]
+    textes = [i for i, champ in enumerate(champs) if a_neutraliser(champ)]
 
     def lignes():
         for lot in lots:
@@ -137,6 +188,8 @@ def export_lignes(serializer, lots: Iterable[list[dict]], nom_fichier: str):
                 ligne = [lire(donnees) for lire in lecteurs]
                 for i in a_convertir:
                     ligne[i] = _texte(ligne[i])
+                for i in textes:
+                    ligne[i] = neutraliser(ligne[i])
                 yield ligne
 
     return reponse_csv([nom for nom, _ in cols], lignes(), nom_fichier)
@@ -156,5 +209,5 @@ class CSVRenderer(BaseRenderer):
         if isinstance(data, dict):
             data = [data]
         entetes = list(data[0].keys()) if data else []
-        lignes = ([_texte(d.get(k)) for k in entetes] for d in data)
+        lignes = ([neutraliser(_texte(d.get(k))) for k in entetes] for d in data)
         return "".join(lignes_csv(entetes, lignes)).encode()

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from commun.cache_donnees import memoriser
 from commun.middleware import parametre_avec_nul
+from commun.tableur import neutraliser
 from comptes.audit import journaliser
 from financements.models import (
     Aide,
@@ -547,6 +548,11 @@ class SubventionsView(VueAPIMixin, APIView):
 
 
 def ligne_scdl(aide) -> list:
+    """One SCDL row, its text neutralised against formula injection (commun.tableur)."""
+    return [neutraliser(valeur) for valeur in _valeurs_scdl(aide)]
+
+
+def _valeurs_scdl(aide) -> list:
     dispositif = aide.enveloppe.dispositif
     premier, dernier = aide.premier_versement, aide.dernier_versement
     if premier is None:

@@ -4,6 +4,9 @@
   XLSX in write-only mode into a temporary file);
 - `ecrire`: the same file written into a binary file object, for the exports prepared
   in the background (gestion.exports).
+
+Every text cell goes through `commun.tableur` (formula injection): CSV text is
+neutralised, XLSX text is written as text; numbers and dates keep their type.
 """
 
 import csv
@@ -14,6 +17,8 @@ from decimal import Decimal
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
+
+from .tableur import cellule_xlsx, neutraliser
 
 LICENCE = "Licence Ouverte 2.0 (Etalab)"
 TYPES_MIME = {
@@ -36,6 +41,8 @@ def _texte(valeur):
         return str(valeur)
     if isinstance(valeur, bool):
         return "oui" if valeur else "non"
+    if isinstance(valeur, str):
+        return neutraliser(valeur)
     return str(valeur)
 
 
@@ -55,7 +62,7 @@ def _lignes(queryset, colonnes):
 def _flux_csv(entetes, lignes):
     """The CSV text, one line at a time (« ; » separator, BOM for spreadsheet software)."""
     ecrivain = csv.writer(_Tampon(), delimiter=";")
-    yield "\ufeff" + ecrivain.writerow(entetes)
+    yield "\ufeff" + ecrivain.writerow([neutraliser(entete) for entete in entetes])
     for ligne in lignes:
         yield ecrivain.writerow([_texte(v) for v in ligne])
 
@@ -63,9 +70,11 @@ def _flux_csv(entetes, lignes):
 def _ecrire_xlsx(entetes, lignes, nom: str, fichier) -> None:
     classeur = Workbook(write_only=True)
     feuille = classeur.create_sheet(nom[:31])
-    feuille.append(entetes)
+    feuille.append([cellule_xlsx(feuille, entete) for entete in entetes])
     for ligne in lignes:
-        feuille.append([_texte(v) if isinstance(v, datetime) else v for v in ligne])
+        feuille.append(
+            [cellule_xlsx(feuille, _texte(v) if isinstance(v, datetime) else v) for v in ligne]
+        )
     classeur.save(fichier)
 
 

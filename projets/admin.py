@@ -17,7 +17,7 @@ from territoires import perimetre
 from territoires.models import Departement, Territoire
 
 from . import services
-from .importation import importer_dossiers
+from .importation import TAILLE_MAX, importer_dossiers
 from .models import AvisRevue, Message, PieceJointe, Projet, RevueRegionale, TransitionProjet
 
 COLONNES_EXPORT = [
@@ -200,7 +200,9 @@ class CommentaireForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    fichier = forms.FileField(label="Fichier CSV (séparateur « ; ») ou XLSX")
+    fichier = forms.FileField(
+        label=f"Fichier CSV (séparateur « ; ») ou XLSX, {TAILLE_MAX // (1024 * 1024)} Mo au plus"
+    )
     simulation = forms.BooleanField(
         label="Simulation seulement (vérifie toutes les lignes sans rien enregistrer)",
         required=False,

@@ -1,10 +1,16 @@
-"""Content checks for uploaded attachments: the bytes decide, not the file name."""
+"""Content checks for uploaded attachments: the bytes decide, not the file name.
+
+Office documents are ZIP archives: they are opened through `commun.archives` (member
+count, declared sizes and ratio checked first; `mimetype` read on its first 64 bytes;
+then every member inflated block by block within LIMITES_DOCUMENTS, never whole), so
+that a decompression bomb is refused before anything is stored."""
 
 import logging
-import zipfile
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from commun.archives import ArchiveRefusee, Limites, archive_bornee
 
 from . import antivirus
 
@@ -22,27 +28,42 @@ _ODF = {
 }
 
 
+# Office documents sent as attachments: generous for real documents (images included),
+# far below what would hurt the server or the agent who opens them.
+LIMITES_DOCUMENTS = Limites(membres=1000, taille_membre=100 * 1024 * 1024, ratio=100)
+# The longest ODF media type, with room for a trailing newline.
+_TAILLE_MIMETYPE = 64
+
+
 def _type_zip(fichier) -> str | None:
-    fichier.seek(0)
-    try:
-        with zipfile.ZipFile(fichier) as archive:
-            noms = archive.namelist()
-            if "mimetype" in noms:
-                mimetype = archive.read("mimetype").strip()
-                if mimetype in _ODF:
-                    return mimetype.decode()
-                return None
-            if "[Content_Types].xml" in noms:
-                for prefixe, mime in _OOXML.items():
-                    if any(nom.startswith(prefixe) for nom in noms):
-                        return mime
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return None
-    return None
+    """The office document's type, None when not one; ArchiveRefusee for an archive
+    beyond the bounds (a decompression bomb) or corrupt.
+
+    Once recognised, the document is inflated block by block within the bounds: a member
+    longer than its header says fails there, so what is stored is what it declares."""
+    with archive_bornee(fichier, LIMITES_DOCUMENTS) as archive:
+        noms = archive.noms
+        type_mime = None
+        if "mimetype" in noms:
+            mimetype = archive.lire_debut("mimetype", _TAILLE_MIMETYPE).strip()
+            type_mime = mimetype.decode() if mimetype in _ODF else None
+        elif "[Content_Types].xml" in noms:
+            type_mime = next(
+                (
+                    mime
+                    for prefixe, mime in _OOXML.items()
+                    if any(n.startswith(prefixe) for n in noms)
+                ),
+                None,
+            )
+        if type_mime is not None:
+            archive.verifier_contenu()
+        return type_mime
 
 
 def detecter_type(fichier) -> str | None:
-    """MIME type recognised from the content, or None when not accepted."""
+    """MIME type recognised from the content, or None when not accepted (ArchiveRefusee
+    for an office document beyond the archive bounds)."""
     fichier.seek(0)
     entete = fichier.read(16)
     fichier.seek(0)
@@ -67,7 +88,11 @@ def verifier_piece_jointe(fichier) -> str:
         raise ValidationError(
             f"Le fichier dépasse la taille maximale de {maximum} Mo.", code="fichier_trop_gros"
         )
-    type_mime = detecter_type(fichier)
+    try:
+        type_mime = detecter_type(fichier)
+    except ArchiveRefusee as refus:
+        logger.warning("Archive refusée : « %s » (%s)", fichier.name or "fichier", refus.code)
+        raise ValidationError(refus.message, code=refus.code) from refus
     if type_mime is None:
         raise ValidationError(
             f"Format de fichier non accepté : le contenu doit être un {FORMATS_ACCEPTES}.",

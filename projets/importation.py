@@ -1,4 +1,8 @@
-"""Import of draft dossiers from CSV or XLSX: all rows or none, with a dry run."""
+"""Import of draft dossiers from CSV or XLSX: all rows or none, with a dry run.
+
+The file is bounded before it is read: at most TAILLE_MAX bytes, and an XLSX (a ZIP
+archive) is checked and inflated block by block within LIMITES_XLSX by
+`commun.archives` before openpyxl opens it (decompression bombs)."""
 
 import csv
 import io
@@ -11,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from openpyxl import load_workbook
 
+from commun.archives import MIO, ArchiveRefusee, Limites, archive_bornee
 from territoires.models import Commune, Phase, Territoire
 
 from . import services
@@ -33,6 +38,10 @@ COLONNES = [
     "date_debut_prevue",
 ]
 OBLIGATOIRES = {"territoire", "phase", "titre"}
+TAILLE_MAX = 10 * MIO
+# A sheet of dossiers inflates to a few megabytes: openpyxl holds shared strings in
+# memory, so the bounds are tighter than for attachments.
+LIMITES_XLSX = Limites(membres=200, taille_membre=20 * MIO, taille_totale=50 * MIO, ratio=100)
 
 
 @dataclass
@@ -46,6 +55,8 @@ class RapportImport:
 def _lire(fichier) -> list[dict]:
     nom = (fichier.name or "").lower()
     if nom.endswith(".xlsx"):
+        with archive_bornee(fichier, LIMITES_XLSX) as archive:
+            archive.verifier_contenu()
         classeur = load_workbook(fichier, read_only=True, data_only=True)
         lignes = classeur.active.iter_rows(values_only=True)
         entetes = [str(c or "").strip() for c in next(lignes, [])]
@@ -148,8 +159,16 @@ def _message(erreur: ValidationError) -> str:
 def importer_dossiers(*, fichier, user, simulation: bool) -> RapportImport:
     """Create one draft per row through `projet_creer`; any error → nothing is saved."""
     rapport = RapportImport()
+    if fichier.size is not None and fichier.size > TAILLE_MAX:
+        rapport.erreurs.append(
+            (0, f"fichier trop volumineux : {TAILLE_MAX // MIO} Mo au plus, rien n'a été lu")
+        )
+        return rapport
     try:
         lignes = _lire(fichier)
+    except ArchiveRefusee as refus:
+        rapport.erreurs.append((0, refus.message))
+        return rapport
     except (UnicodeDecodeError, csv.Error, OSError, KeyError, ValueError) as exc:
         rapport.erreurs.append((0, f"fichier illisible : {exc}"))
         return rapport
