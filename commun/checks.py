@@ -21,9 +21,7 @@ def verifier_pile_navigateur(app_configs, **kwargs):
     for chemin in REQUIS_NAVIGATEUR:
         if chemin not in pile:
             erreurs.append(
-                checks.Error(
-                    f"{chemin} doit figurer dans MIDDLEWARE_NAVIGATEUR.", id="commun.E001"
-                )
+                checks.Error(f"{chemin} doit figurer dans MIDDLEWARE_NAVIGATEUR.", id="commun.E001")
             )
     positions = [pile.index(c) for c in REQUIS_NAVIGATEUR if c in pile]
     if positions != sorted(positions):
