@@ -51,6 +51,7 @@ class DemandeHabilitation(models.Model):
         EN_ATTENTE = "en_attente", "En attente"
         ACCEPTEE = "acceptee", "Acceptée"
         REFUSEE = "refusee", "Refusée"
+        CLOSE = "close", "Close (habilitation accordée par ailleurs)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -141,6 +142,7 @@ class JournalHabilitation(models.Model):
         INVITATION_ACCEPTEE = "invitation_acceptee", "Habilitation accordée par invitation"
         DEMANDE_ACCEPTEE = "demande_acceptee", "Habilitation accordée sur demande"
         DEMANDE_REFUSEE = "demande_refusee", "Demande refusée"
+        DEMANDE_CLOSE = "demande_close", "Demande close (habilitation accordée par ailleurs)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
