@@ -131,6 +131,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Second factor on every route serving staff data (comptes/securite.py).
+    "comptes.securite.DoubleAuthentificationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "comptes.securite.InactiviteMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -52,6 +52,13 @@ def peut_administrer(user) -> bool:
     return est_agent(user) and niveau(user) >= Habilitation.Niveau.ADMINISTRATEUR
 
 
+def peut_telecharger_pieces(user) -> bool:
+    """Dossier attachments are for the territory's leads and the perimeter's officers
+    (the perimeter is checked apart): never for API-only partner accounts, whatever
+    their échelon."""
+    return est_porteur(user) or est_agent(user)
+
+
 def voit_territoire(user, territoire) -> bool:
     return Territoire.objects.visibles_par(user).filter(pk=territoire.pk).exists()
 
