@@ -33,12 +33,7 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 DUREE_INVITATION = timedelta(days=7)
-RANG_ECHELON = {
-    Habilitation.Echelon.NATIONAL: 0,
-    Habilitation.Echelon.REGION: 1,
-    Habilitation.Echelon.DEPARTEMENT: 2,
-    Habilitation.Echelon.TERRITOIRE: 3,
-}
+RANG_ECHELON = perimetre.RANG_ECHELON
 ROLES_INVITABLES = (Habilitation.Role.AGENT, Habilitation.Role.PORTEUR)
 
 
@@ -289,10 +284,8 @@ def accepter_invitation(invitation, *, email_identite=None, mot_de_passe=None):
 
 
 def demandes_visibles(par):
-    """Pending and decided requests, for national and regional administrators only."""
-    if not perimetre.peut_administrer(par):
-        return DemandeHabilitation.objects.none()
-    return DemandeHabilitation.objects.select_related("user", "decidee_par")
+    """The requests `par` may read (DemandeHabilitation.objects.visibles_par)."""
+    return DemandeHabilitation.objects.visibles_par(par).select_related("user", "decidee_par")
 
 
 def _verrouiller_demande(demande) -> DemandeHabilitation:
