@@ -127,7 +127,9 @@ def reponse_trop_volumineuse(request, maximum: int):
             status=413,
             json_dumps_params={"ensure_ascii": False},
         )
-    return HttpResponse(render_to_string("413.html", {"message": message}), status=413)
+    return HttpResponse(
+        render_to_string("413.html", {"maximum": maximum // (1024 * 1024)}), status=413
+    )
 
 
 class MandatairesMiddleware:

@@ -171,7 +171,7 @@ def test_corps_trop_volumineux_refuse_avant_lecture(client, personas, settings):
         CONTENT_LENGTH=str(50 * 1024 * 1024),
     )
     assert reponse.status_code == 413
-    assert "trop volumineuse" in reponse.content.decode()
+    assert "au plus 1 Mo par envoi" in reponse.content.decode()
 
 
 def test_corps_trop_volumineux_api_en_json(api, db, settings):
