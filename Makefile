@@ -38,7 +38,8 @@ serve: $(VENV)/.installe
 	DEBUG=false $(MANAGE) collectstatic --noinput -v0
 	DEBUG=false $(MANAGE) migrate --noinput
 	DEBUG=false $(VENV)/bin/gunicorn config.wsgi --workers $(WORKERS) --bind $(HOST):$(PORT) \
-	  --access-logfile - --graceful-timeout 20 --timeout 60
+	  --access-logfile - --graceful-timeout 20 --timeout 60 \
+	  --limit-request-line 8190 --limit-request-fields 100 --limit-request-field_size 8190
 
 ## Debian's Chromium for the browser tests (installed once, never downloaded by Playwright).
 navigateur:

@@ -289,8 +289,9 @@ class DispositifSerializer(serializers.ModelSerializer):
         label="natures d'aide autorisées",
     )
     montant_alloue = _total("montant alloué aux enveloppes régionales (€)")
-    montant_engage = _total("montant engagé (€)")
-    montant_verse = _total("montant versé (€)")
+    # Open data: aid of public dossiers only (Aide.objects.publiques), like every figure.
+    montant_engage = _total("montant engagé sur les dossiers publics (€)")
+    montant_verse = _total("montant versé sur les dossiers publics (€)")
 
     class Meta:
         model = Dispositif

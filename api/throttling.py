@@ -1,4 +1,5 @@
-"""Request quotas per token, per signed-in user and per anonymous address.
+"""Request quotas per token, per signed-in user and per anonymous address (the address
+of commun.clients.adresse_client).
 
 Rates come from settings (`API_DEBIT_*` environment variables) and are read at each
 request, so that tests may lower them. DRF answers 429 with a `Retry-After` header.
@@ -7,12 +8,19 @@ request, so that tests may lower them. DRF answers 429 with a `Retry-After` head
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from commun.clients import adresse_client
+
 from .models import JetonPartenaire
 
 
 class _Debit(SimpleRateThrottle):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request):
+        """The client's address under the portal's trusted-proxy rule (the sign-in
+        lockout's), not DRF's NUM_PROXIES: a forged X-Forwarded-For is no new client."""
+        return adresse_client(request) or "inconnue"
 
 
 class DebitJeton(_Debit):

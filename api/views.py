@@ -373,16 +373,17 @@ class DispositifViewSet(LectureViewSet):
     champs_calcules = ("montant_alloue", "montant_engage", "montant_verse")
 
     def enrichir(self, queryset):
-        return queryset.select_related("operateur", "phase").avec_totaux()
+        return queryset.select_related("operateur", "phase").avec_totaux_publics()
 
     def completer(self, lignes):
-        # National sums over every aid: computed for the page, kept until the next write.
+        # National sums over the aid of public dossiers (open data, whoever asks):
+        # computed for the page, kept until the next write.
         totaux = memoriser(
-            "totaux-dispositifs",
+            "totaux-dispositifs-publics",
             sorted(lignes),
             lambda: list(
                 Dispositif.objects.filter(pk__in=list(lignes))
-                .avec_totaux()
+                .avec_totaux_publics()
                 .values_list("pk", *self.champs_calcules)
             ),
         )

@@ -10,6 +10,8 @@ from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 
+from .clients import adresse_client
+
 logger = logging.getLogger("requetes")
 
 
@@ -22,7 +24,7 @@ def _utilisateur(request):
 
 
 class JournalRequetesMiddleware:
-    """Log each request as one JSON line: method, path, status, duration, user."""
+    """Log each request as one JSON line: method, path, status, duration, user, address."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -38,6 +40,7 @@ class JournalRequetesMiddleware:
                     "statut": response.status_code,
                     "duree_ms": round((time.perf_counter() - debut) * 1000, 1),
                     "utilisateur": _utilisateur(request),
+                    "ip": adresse_client(request),
                 },
                 ensure_ascii=False,
             )

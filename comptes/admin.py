@@ -27,7 +27,11 @@ from .models import (
 
 
 class AdministrateursAdmin(PerimetreAdmin):
-    perimetre = False
+    """National and regional administrators; each list and object is limited by the
+    model's `visibles_par` (comptes.models): a regional administrator never reads
+    another région's invitations, journal entries, profiles or decided requests."""
+
+    perimetre = True
     modifiable_par = None
 
     def has_view_permission(self, request, obj=None):

@@ -12,39 +12,23 @@ Events are append-only rows of `comptes.EvenementAudit`, also written as one JSO
 on the `audit` logger (for a central log store).
 """
 
-import ipaddress
 import json
 import logging
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from django.conf import settings
 from django.db import models
+
+from commun.clients import adresse_client
 
 logger = logging.getLogger("audit")
 
 LONGUEUR_USER_AGENT = 255
 
 
-def adresse_ip(request) -> str | None:
-    """The client's address: REMOTE_ADDR, or, behind MANDATAIRES_DE_CONFIANCE reverse
-    proxies that append to X-Forwarded-For, the address the outermost one saw.
-
-    Also django-axes' AXES_CLIENT_IP_CALLABLE (lockouts per username and address)."""
-    if request is None:
-        return None
-    adresse = request.META.get("REMOTE_ADDR")
-    mandataires = settings.MANDATAIRES_DE_CONFIANCE
-    if mandataires > 0:
-        chaine = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        chaine = [a for a in chaine if a]
-        if len(chaine) >= mandataires:
-            adresse = chaine[-mandataires]
-    try:
-        return str(ipaddress.ip_address(adresse)) if adresse else None
-    except ValueError:
-        return None
+# The client's address under the trusted-proxy rule shared by every door.
+adresse_ip = adresse_client
 
 
 def requete_courante():

@@ -10,12 +10,29 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from territoires import perimetre
 from territoires.models import Departement, Habilitation, Region, Territoire
 
 
 def empreinte(jeton: str) -> str:
     """Invitation tokens are stored hashed: a database leak gives no usable link."""
     return hashlib.sha256(jeton.encode()).hexdigest()
+
+
+def _habilitations_administrables(user):
+    """Habilitations lying within `user`'s perimeter (national: all)."""
+    return perimetre.dans_le_perimetre(Habilitation.objects.all(), user)
+
+
+class ProfilProConnectQuerySet(models.QuerySet):
+    def visibles_par(self, user):
+        """Administrators only: national ones read every profile, others the profiles
+        of accounts whose habilitation lies within their perimeter."""
+        if not perimetre.peut_administrer(user):
+            return self.none()
+        if perimetre.est_national(user):
+            return self
+        return self.filter(user__habilitation__in=_habilitations_administrables(user))
 
 
 class ProfilProConnect(models.Model):
@@ -36,12 +53,32 @@ class ProfilProConnect(models.Model):
     acr = models.CharField("niveau d'authentification (acr)", max_length=50, blank=True)
     derniere_connexion = models.DateTimeField("dernière connexion ProConnect", null=True)
 
+    objects = ProfilProConnectQuerySet.as_manager()
+
     class Meta:
         verbose_name = "profil ProConnect"
         verbose_name_plural = "profils ProConnect"
 
     def __str__(self):
         return f"{self.user} ({self.sub})"
+
+
+class DemandeHabilitationQuerySet(models.QuerySet):
+    def visibles_par(self, user):
+        """Administrators only. National ones read every request. A pending request has
+        no région yet (an identity and an organisation): it waits in the one queue every
+        administrator may take; once decided, a regional or departmental administrator
+        reads only those they decided or whose resulting habilitation lies within
+        their perimeter."""
+        if not perimetre.peut_administrer(user):
+            return self.none()
+        if perimetre.est_national(user):
+            return self
+        return self.filter(
+            models.Q(statut=DemandeHabilitation.Statut.EN_ATTENTE)
+            | models.Q(decidee_par=user)
+            | models.Q(user__habilitation__in=_habilitations_administrables(user))
+        )
 
 
 class DemandeHabilitation(models.Model):
@@ -51,6 +88,7 @@ class DemandeHabilitation(models.Model):
         EN_ATTENTE = "en_attente", "En attente"
         ACCEPTEE = "acceptee", "Acceptée"
         REFUSEE = "refusee", "Refusée"
+        CLOSE = "close", "Close (habilitation accordée par ailleurs)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -78,6 +116,8 @@ class DemandeHabilitation(models.Model):
     )
     decidee_le = models.DateTimeField("décidée le", null=True, blank=True)
 
+    objects = DemandeHabilitationQuerySet.as_manager()
+
     class Meta:
         verbose_name = "demande d'habilitation"
         verbose_name_plural = "demandes d'habilitation"
@@ -85,6 +125,15 @@ class DemandeHabilitation(models.Model):
 
     def __str__(self):
         return f"{self.email} — {self.get_statut_display()}"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def visibles_par(self, user):
+        """Administrators only: the invitations whose perimeter lies within theirs
+        (national: all)."""
+        if not perimetre.peut_administrer(user):
+            return self.none()
+        return perimetre.dans_le_perimetre(self, user)
 
 
 class Invitation(models.Model):
@@ -119,6 +168,8 @@ class Invitation(models.Model):
         verbose_name="compte créé",
     )
 
+    objects = InvitationQuerySet.as_manager()
+
     class Meta:
         verbose_name = "invitation"
         verbose_name_plural = "invitations"
@@ -132,6 +183,24 @@ class Invitation(models.Model):
         return self.acceptee_le is None and self.expire_le > timezone.now()
 
 
+class JournalHabilitationQuerySet(models.QuerySet):
+    def visibles_par(self, user):
+        """Administrators only: national ones read the whole journal; others the entries
+        they wrote, and those about accounts or invitations within their perimeter."""
+        if not perimetre.peut_administrer(user):
+            return self.none()
+        if perimetre.est_national(user):
+            return self
+        return self.filter(
+            models.Q(par=user)
+            | models.Q(user__habilitation__in=_habilitations_administrables(user))
+            | models.Q(
+                user__isnull=True,
+                email__in=Invitation.objects.visibles_par(user).values("email"),
+            )
+        )
+
+
 class JournalHabilitation(models.Model):
     """Who granted or refused which perimeter, and how (the Habilitation's own history
     records every field change; this log says why)."""
@@ -141,6 +210,7 @@ class JournalHabilitation(models.Model):
         INVITATION_ACCEPTEE = "invitation_acceptee", "Habilitation accordée par invitation"
         DEMANDE_ACCEPTEE = "demande_acceptee", "Habilitation accordée sur demande"
         DEMANDE_REFUSEE = "demande_refusee", "Demande refusée"
+        DEMANDE_CLOSE = "demande_close", "Demande close (habilitation accordée par ailleurs)"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -160,6 +230,8 @@ class JournalHabilitation(models.Model):
     )
     le = models.DateTimeField("le", default=timezone.now)
     perimetre = models.TextField("périmètre", blank=True)
+
+    objects = JournalHabilitationQuerySet.as_manager()
 
     class Meta:
         verbose_name = "entrée du journal des habilitations"

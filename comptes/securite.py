@@ -1,9 +1,10 @@
 """Login protection: the lockout page (django-axes) and TOTP two-factor authentication
 (django-otp) for back-office staff.
 
-When DOUBLE_AUTHENTIFICATION is on, every back-office page (gestion.site.SiteGestion's
-`admin_view`) and the administrators' pages of comptes.views need a second factor
-verified during the session:
+When DOUBLE_AUTHENTIFICATION is on, every route of the project that may serve staff
+data (DoubleAuthentificationMiddleware: all but a short list of public ones; the
+back-office's `admin_view` checks it too) needs a second factor verified during the
+session:
 - a staff user without a device is sent to the enrolment page (QR code, secret, a first
   code to confirm, then ten single-use recovery codes shown once);
 - a staff user with a device is sent to the code page (authenticator code or recovery
@@ -91,7 +92,12 @@ def _est_verifie(user) -> bool:
 def double_authentification_manquante(user) -> bool:
     """True when `user` is staff and has not verified a second factor in this session
     (always False when DOUBLE_AUTHENTIFICATION is off)."""
-    return bool(settings.DOUBLE_AUTHENTIFICATION and est_personnel(user) and not _est_verifie(user))
+    return bool(
+        settings.DOUBLE_AUTHENTIFICATION
+        and user is not None
+        and est_personnel(user)
+        and not _est_verifie(user)
+    )
 
 
 def redirection_double_authentification(request):
@@ -106,17 +112,65 @@ def redirection_double_authentification(request):
     return redirect(f"{reverse(nom)}?{urlencode({'next': request.get_full_path()})}")
 
 
-def double_authentification_requise(vue):
-    """Decorator for the pages of administrators outside the admin site."""
+# Routes a staff user who has typed only a password may still open: public pages (no
+# staff data), signing in and out, the second-factor pages themselves, an invitation
+# link, and the API, which reads such a session as anonymous open data (api.acces).
+# Every other route of the project, present or future, asks for the second factor.
+ROUTES_SANS_SECOND_FACTEUR = frozenset(
+    {
+        "accueil",
+        "territoires",
+        "territoire_detail",
+        "connexion",
+        "deconnexion",
+        "deconnexion_admin",
+        "mot_de_passe_oublie",
+        "mot_de_passe_envoye",
+        "mot_de_passe_nouveau",
+        "mot_de_passe_reinitialise",
+        "sante",
+        "rapport_csp",
+        "proconnect_retour",
+        "comptes:proconnect_connexion",
+        "comptes:double_authentification",
+        "comptes:double_authentification_activer",
+        "comptes:en_attente",
+        "comptes:invitation",
+        "admin:login",
+        "admin:logout",
+        "admin:jsi18n",
+    }
+)
+ESPACES_SANS_SECOND_FACTEUR = frozenset({"api"})
 
-    @functools.wraps(vue)
-    def protegee(request, *args, **kwargs):
-        redirection = redirection_double_authentification(request)
-        if redirection is not None:
-            return redirection
-        return vue(request, *args, **kwargs)
 
-    return protegee
+def route_sans_second_facteur(resolver_match) -> bool:
+    if resolver_match is None:
+        return False
+    if ESPACES_SANS_SECOND_FACTEUR.intersection(resolver_match.namespaces):
+        return True
+    return resolver_match.view_name in ROUTES_SANS_SECOND_FACTEUR
+
+
+class DoubleAuthentificationMiddleware:
+    """The one second-factor rule for every route that serves staff data: while
+    DOUBLE_AUTHENTIFICATION is on, a staff user who has not verified a second factor in
+    this session is sent to the enrolment or code page from every route but
+    ROUTES_SANS_SECOND_FACTEUR (deny by default: a new route is protected without a
+    word). Portal users (not staff) are never asked."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not double_authentification_manquante(getattr(request, "user", None)):
+            return None
+        if route_sans_second_facteur(request.resolver_match):
+            return None
+        return redirection_double_authentification(request)
 
 
 def _suivant(request) -> str:

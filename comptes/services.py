@@ -1,8 +1,9 @@
 """The only writer of perimeters granted through invitations and access requests.
 
-Every grant goes through `_accorder`, which checks the granter's own perimeter, writes
-the Habilitation (its simple_history records the change and who made it) and the
-`JournalHabilitation` entry saying why.
+Every grant goes through `_accorder`, which checks the granter's own perimeter and
+level at the time of the grant, creates the Habilitation (never over an existing one:
+its simple_history records who made it), writes the `JournalHabilitation` entry saying
+why and closes the user's other pending requests.
 """
 
 import logging
@@ -32,12 +33,7 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 DUREE_INVITATION = timedelta(days=7)
-RANG_ECHELON = {
-    Habilitation.Echelon.NATIONAL: 0,
-    Habilitation.Echelon.REGION: 1,
-    Habilitation.Echelon.DEPARTEMENT: 2,
-    Habilitation.Echelon.TERRITOIRE: 3,
-}
+RANG_ECHELON = perimetre.RANG_ECHELON
 ROLES_INVITABLES = (Habilitation.Role.AGENT, Habilitation.Role.PORTEUR)
 
 
@@ -108,15 +104,27 @@ def verifier_perimetre(par, p: Perimetre) -> None:
         raise ValidationError(erreurs)
 
 
-def _accorder(user, p: Perimetre, par, action, email) -> Habilitation:
-    hab = Habilitation.objects.filter(user=user).first() or Habilitation(user=user)
-    hab.role, hab.echelon, hab.niveau, hab.organisation = (
-        p.role,
-        p.echelon,
-        p.niveau,
-        p.organisation,
+MESSAGE_DEJA_HABILITE = (
+    "Ce compte a déjà une habilitation ({habilitation}) : une demande ou une invitation ne "
+    "la remplace jamais. Modifiez-la dans le back-office (« Habilitations ») si besoin."
+)
+
+
+def _accorder(user, p: Perimetre, par, action, email, *, demande=None) -> Habilitation:
+    """Create `user`'s habilitation: never over an existing one, never beyond what `par`
+    may grant now (their perimeter may have shrunk since an invitation was sent). The
+    user's other pending requests are closed (`demande`, being accepted, apart)."""
+    verifier_perimetre(par, p)
+    existante = Habilitation.objects.select_for_update().filter(user=user).first()
+    if existante is not None:
+        raise ValidationError(MESSAGE_DEJA_HABILITE.format(habilitation=existante))
+    hab = Habilitation(
+        user=user, role=p.role, echelon=p.echelon, niveau=p.niveau, organisation=p.organisation
     )
     hab._history_user = par
+    # comptes.signaux closes pending requests of habilitations created elsewhere (the
+    # back-office); here the service does it itself, the accepted request apart.
+    hab._demandes_closes_par_le_service = True
     hab.full_clean(exclude=["user"])
     hab.save()
     hab.regions.set(p.regions)
@@ -128,6 +136,7 @@ def _accorder(user, p: Perimetre, par, action, email) -> Habilitation:
     JournalHabilitation.objects.create(
         user=user, email=email, action=action, par=par, perimetre=p.description()
     )
+    demandes_clore(user=user, par=par, sauf=demande)
     return hab
 
 
@@ -232,17 +241,26 @@ def accepter_invitation(invitation, *, email_identite=None, mot_de_passe=None):
     else:
         user.set_unusable_password()
     user.save()
+    p = Perimetre(
+        role=invitation.role,
+        echelon=invitation.echelon,
+        niveau=invitation.niveau,
+        organisation=invitation.organisation,
+        regions=list(invitation.regions.all()),
+        departements=list(invitation.departements.all()),
+        territoires=list(invitation.territoires.all()),
+    )
+    try:
+        # The inviter's rights are checked again now: they may have lost them since.
+        verifier_perimetre(invitation.invitee_par, p)
+    except ValidationError as exc:
+        raise ValidationError(
+            "Cette invitation n'est plus valable : la personne qui l'a envoyée ne peut plus "
+            "accorder ce périmètre. Demandez une nouvelle invitation."
+        ) from exc
     _accorder(
         user,
-        Perimetre(
-            role=invitation.role,
-            echelon=invitation.echelon,
-            niveau=invitation.niveau,
-            organisation=invitation.organisation,
-            regions=list(invitation.regions.all()),
-            departements=list(invitation.departements.all()),
-            territoires=list(invitation.territoires.all()),
-        ),
+        p,
         invitation.invitee_par,
         JournalHabilitation.Action.INVITATION_ACCEPTEE,
         invitation.email,
@@ -266,10 +284,8 @@ def accepter_invitation(invitation, *, email_identite=None, mot_de_passe=None):
 
 
 def demandes_visibles(par):
-    """Pending and decided requests, for national and regional administrators only."""
-    if not perimetre.peut_administrer(par):
-        return DemandeHabilitation.objects.none()
-    return DemandeHabilitation.objects.select_related("user", "decidee_par")
+    """The requests `par` may read (DemandeHabilitation.objects.visibles_par)."""
+    return DemandeHabilitation.objects.visibles_par(par).select_related("user", "decidee_par")
 
 
 def _verrouiller_demande(demande) -> DemandeHabilitation:
@@ -279,12 +295,63 @@ def _verrouiller_demande(demande) -> DemandeHabilitation:
     return demande
 
 
-@transaction.atomic
+def demandes_clore(*, user, par=None, sauf=None) -> int:
+    """Close `user`'s pending access requests (but `sauf`): a habilitation was granted
+    elsewhere (invitation, back-office, another request). Returns how many."""
+    demandes = DemandeHabilitation.objects.select_for_update().filter(
+        user=user, statut=DemandeHabilitation.Statut.EN_ATTENTE
+    )
+    if sauf is not None:
+        demandes = demandes.exclude(pk=sauf.pk)
+    nombre = 0
+    for demande in demandes:
+        demande.statut = DemandeHabilitation.Statut.CLOSE
+        demande.decidee_par = par if par is not None and par.pk else None
+        demande.decidee_le = timezone.now()
+        demande.full_clean()
+        demande.save(update_fields=["statut", "decidee_par", "decidee_le"])
+        JournalHabilitation.objects.create(
+            user=user,
+            email=demande.email,
+            action=JournalHabilitation.Action.DEMANDE_CLOSE,
+            par=demande.decidee_par,
+        )
+        journaliser(
+            "habilitation",
+            user=demande.decidee_par,
+            objet=demande,
+            action="demande_close",
+            compte=user.get_username(),
+        )
+        nombre += 1
+    return nombre
+
+
 def accorder_demande(demande, par, p: Perimetre) -> Habilitation:
+    """Grant `p` to the requester: within `par`'s perimeter and level, and never over a
+    habilitation the account already has (then the request is closed and refused with
+    a French message: a stale request never overwrites a grant)."""
     verifier_perimetre(par, p)
-    demande = _verrouiller_demande(demande)
+    with transaction.atomic():
+        demande = _verrouiller_demande(demande)
+        existante = Habilitation.objects.filter(user=demande.user).first()
+        if existante is not None:
+            demandes_clore(user=demande.user, par=par)
+        else:
+            hab = _accorder_demande(demande, par, p)
+    if existante is not None:
+        raise ValidationError(MESSAGE_DEJA_HABILITE.format(habilitation=existante))
+    return hab
+
+
+def _accorder_demande(demande, par, p: Perimetre) -> Habilitation:
     hab = _accorder(
-        demande.user, p, par, JournalHabilitation.Action.DEMANDE_ACCEPTEE, demande.email
+        demande.user,
+        p,
+        par,
+        JournalHabilitation.Action.DEMANDE_ACCEPTEE,
+        demande.email,
+        demande=demande,
     )
     demande.statut = DemandeHabilitation.Statut.ACCEPTEE
     demande.decidee_par, demande.decidee_le = par, timezone.now()

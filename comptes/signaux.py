@@ -82,6 +82,23 @@ def _habilitation_enregistree(sender, instance, created, raw=False, **kwargs):
     )
 
 
+@receiver(post_save, sender=Habilitation, dispatch_uid="demandes_closes_habilitation")
+def _demandes_closes(sender, instance, created, raw=False, **kwargs):
+    """A habilitation created outside comptes.services (the back-office's « Habilitations »
+    or a user's inline) closes the user's pending access requests: a stale request must
+    never be accepted over it."""
+    if raw or not created or getattr(instance, "_demandes_closes_par_le_service", False):
+        return
+    from .audit import requete_courante
+    from .services import demandes_clore
+
+    requete = requete_courante()
+    par = getattr(requete, "user", None)
+    demandes_clore(
+        user=instance.user, par=par if par is not None and par.is_authenticated else None
+    )
+
+
 @receiver(post_delete, sender=Habilitation, dispatch_uid="audit_habilitation_suppression")
 def _habilitation_supprimee(sender, instance, **kwargs):
     journaliser(

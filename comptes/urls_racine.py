@@ -10,6 +10,6 @@ urlpatterns = [
     path("proconnect/retour/", views.RetourProConnect.as_view(), name="proconnect_retour"),
     # Logout doors that also end the ProConnect session.
     path("deconnexion/", views.deconnexion, name="deconnexion"),
-    path("admin/logout/", views.deconnexion_admin),
+    path("admin/logout/", views.deconnexion_admin, name="deconnexion_admin"),
     path("", include("comptes.urls")),
 ]

@@ -23,7 +23,6 @@ from territoires.models import Habilitation
 from . import proconnect, services
 from .forms import InvitationForm, MotDePasseInvitationForm, PerimetreForm
 from .models import DemandeHabilitation, Invitation
-from .securite import double_authentification_requise
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +147,6 @@ def _administrateur(request):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
-@double_authentification_requise
 def invitations(request):
     _administrateur(request)
     form = InvitationForm(request.POST or None, par=request.user)
@@ -225,7 +223,6 @@ def invitation(request, jeton):
 
 @require_safe
 @login_required
-@double_authentification_requise
 def demandes(request):
     _administrateur(request)
     return render(
@@ -245,7 +242,6 @@ def demandes(request):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
-@double_authentification_requise
 def demande(request, pk):
     _administrateur(request)
     demande = get_object_or_404(services.demandes_visibles(request.user), pk=pk)

@@ -5,6 +5,7 @@ set, the portal runs in development mode on an SQLite file in the project
 folder.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -48,6 +49,26 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None or value == "":
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_mandataires(name: str) -> int | list[str]:
+    """Trusted reverse proxies (commun/clients.py): a count N (the client is the N-th
+    address from the right of X-Forwarded-For; 0, the default: no proxy, REMOTE_ADDR) or
+    a comma-separated list of networks (CIDR) whose addresses are trusted proxies."""
+    value = os.environ.get(name, "").strip()
+    if value == "":
+        return 0
+    if value.isdigit():
+        return int(value)
+    reseaux = [item.strip() for item in value.split(",") if item.strip()]
+    for reseau in reseaux:
+        try:
+            ipaddress.ip_network(reseau, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} must be a number of proxies or a list of networks, not {value!r}"
+            ) from exc
+    return reseaux
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -97,6 +118,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forgets X-Forwarded-* headers not set by a trusted proxy, refuses oversized
+    # bodies before anything reads them (commun/clients.py).
+    "commun.clients.MandatairesMiddleware",
     "commun.middleware.JournalRequetesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -119,6 +143,9 @@ MIDDLEWARE_NAVIGATEUR = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Second factor on every route serving staff data (comptes/securite.py); the API
+    # namespace is exempt (an unverified session reads open data only).
+    "comptes.securite.DoubleAuthentificationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "comptes.securite.InactiviteMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -267,7 +294,15 @@ if _taches_backend not in _TACHES_BACKENDS:
     )
 TASKS = {"default": {"BACKEND": _TACHES_BACKENDS[_taches_backend]}}
 
-DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+# Request bodies. A body announced above REQUETE_TAILLE_MAX (Content-Length) is refused
+# with a 413 before anything reads it (commun.clients.MandatairesMiddleware): an
+# attachment (PIECE_JOINTE_TAILLE_MAX) plus the form around it. Form fields other than
+# files are held in memory up to DATA_UPLOAD_MAX_MEMORY_SIZE; an uploaded file above
+# FILE_UPLOAD_MAX_MEMORY_SIZE is spooled to a temporary file. The reverse proxy should
+# apply the same limit (docs/deploiement.md).
+PIECE_JOINTE_TAILLE_MAX = 20 * 1024 * 1024
+REQUETE_TAILLE_MAX = env_int("REQUETE_TAILLE_MAX_MO", 21) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
@@ -317,6 +352,8 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    # Believed only from a trusted proxy: commun.clients.MandatairesMiddleware drops the
+    # header of any other request (MANDATAIRES_DE_CONFIANCE below).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REST_FRAMEWORK = {
@@ -424,7 +461,6 @@ if SENTRY_DSN:
 
 # Project settings
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-territoires-2026")
-PIECE_JOINTE_TAILLE_MAX = 20 * 1024 * 1024
 # Back-office exports above this many rows are prepared in the background (« Mes exports »).
 EXPORT_SEUIL_DIFFERE = env_int("EXPORT_SEUIL_DIFFERE", 5000)
 # Optional clamd antivirus for uploads: "tcp://host:3310" or "unix:///path/clamd.ctl".
@@ -475,11 +511,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = False  # the back-office shows comptes.EvenementAudit instead
 AXES_LOCKOUT_CALLABLE = "comptes.securite.reponse_verrouillage"
-AXES_CLIENT_IP_CALLABLE = "comptes.audit.adresse_ip"
+# The same client address as the API quotas, the audit trail and the request log.
+AXES_CLIENT_IP_CALLABLE = "commun.clients.adresse_client"
 AXES_VERBOSE = False  # no banner on every command; lockouts are in the audit trail
-# Behind N reverse proxies appending to X-Forwarded-For, the client address is the
-# N-th from the right; 0: REMOTE_ADDR (no proxy, or a proxy that rewrites it).
-MANDATAIRES_DE_CONFIANCE = env_int("MANDATAIRES_DE_CONFIANCE", 0)
+MANDATAIRES_DE_CONFIANCE = env_mandataires("MANDATAIRES_DE_CONFIANCE")
 
 # TOTP two-factor authentication (django-otp) for every back-office page: on by default
 # in production, off in development so that the demo accounts stay usable.

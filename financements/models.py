@@ -63,16 +63,21 @@ class NatureAide(models.TextChoices):
 
 
 class DispositifQuerySet(models.QuerySet):
-    def avec_totaux(self):
+    def _totaux(self, aides, versements):
         return self.annotate(
             montant_alloue=_somme(Enveloppe.objects.filter(dispositif=OuterRef("pk"))),
-            montant_engage=_somme(
-                Aide.objects.engagees().filter(enveloppe__dispositif=OuterRef("pk"))
-            ),
-            montant_verse=_somme(
-                Versement.objects.filter(aide__enveloppe__dispositif=OuterRef("pk"))
-            ),
+            montant_engage=_somme(aides.filter(enveloppe__dispositif=OuterRef("pk"))),
+            montant_verse=_somme(versements.filter(aide__enveloppe__dispositif=OuterRef("pk"))),
         )
+
+    def avec_totaux(self):
+        """Every engaged aid and payment (the back-office)."""
+        return self._totaux(Aide.objects.engagees(), Versement.objects.all())
+
+    def avec_totaux_publics(self):
+        """Open data: only aid of public dossiers (`Aide.objects.publiques`), like every
+        anonymous figure."""
+        return self._totaux(Aide.objects.publiques(), Versement.objects.publics())
 
 
 class Dispositif(models.Model):
@@ -217,7 +222,9 @@ class AideQuerySet(models.QuerySet):
         return self.annotate(montant_verse=_somme(Versement.objects.filter(aide=OuterRef("pk"))))
 
     def publiques(self):
-        """Open data: aid engaged or further on public dossiers."""
+        """Open data: aid engaged or further on public dossiers. The one source of every
+        anonymous figure (API, statistics, portal): aid of a dossier that is no longer
+        public leaves them all at once."""
         return self.engagees().filter(projet__statut__in=STATUTS_PUBLICS)
 
     def pour_liste(self):
@@ -412,11 +419,14 @@ def regions_avec_totaux(queryset=None):
 
 
 def territoires_avec_totaux(queryset=None):
-    """Aid engaged and paid on each territory's dossiers."""
+    """Open data: aid engaged and paid on each territory's public dossiers
+    (`Aide.objects.publiques`), and their investment."""
     queryset = Territoire.objects.all() if queryset is None else queryset
     return queryset.annotate(
-        montant_engage=_somme(Aide.objects.engagees().filter(projet__territoire=OuterRef("pk"))),
-        montant_verse=_somme(Versement.objects.filter(aide__projet__territoire=OuterRef("pk"))),
+        montant_engage=_somme(Aide.objects.publiques().filter(projet__territoire=OuterRef("pk"))),
+        montant_verse=_somme(
+            Versement.objects.publics().filter(aide__projet__territoire=OuterRef("pk"))
+        ),
         investissement_retenu=_somme(
             Projet.objects.publics().filter(territoire=OuterRef("pk")),
             "montant_investissement",

@@ -23,7 +23,7 @@ def chiffres_cles() -> dict:
         emplois_maintenus=Sum("emplois_maintenus"),
         en_zone_fragile=Count("pk", filter=ZONE_FRAGILE),
     )
-    aide = Aide.objects.engagees().filter(projet__in=publics).aggregate(total=Sum("montant"))
+    aide = Aide.objects.publiques().aggregate(total=Sum("montant"))
     dossiers = totaux["dossiers"]
     return {
         "territoires": Territoire.objects.count(),

@@ -617,9 +617,11 @@ def dossier_abandonner(request, reference):
 @require_safe
 @login_required
 def piece_jointe_telecharger(request, reference, uuid):
-    """Download an attachment of a dossier the user may see (leads and officers alike)."""
+    """Download an attachment of a dossier of the perimeter: leads of the territory and
+    officers only (404 for anyone else, partners included). Officers need their second
+    factor like on every staff route (comptes.securite.DoubleAuthentificationMiddleware)."""
     piece = get_object_or_404(
-        PieceJointe.objects.visibles_par(request.user),
+        PieceJointe.objects.telechargeables_par(request.user),
         projet__reference=reference,
         uuid=uuid,
     )

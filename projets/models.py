@@ -313,6 +313,17 @@ class DuProjetQuerySet(models.QuerySet):
         return parmi(self, "projet", Projet.objects.visibles_par(user))
 
 
+class PieceJointeQuerySet(DuProjetQuerySet):
+    def telechargeables_par(self, user):
+        """Attachments `user` may download: of dossiers in the perimeter, for leads and
+        officers only (territoires.perimetre.peut_telecharger_pieces)."""
+        from territoires.perimetre import peut_telecharger_pieces
+
+        if not peut_telecharger_pieces(user):
+            return self.none()
+        return self.visibles_par(user)
+
+
 class PieceJointe(models.Model):
     class Type(models.TextChoices):
         DEVIS = "devis", "Devis"
@@ -338,7 +349,7 @@ class PieceJointe(models.Model):
     )
     depose_le = models.DateTimeField("déposée le", auto_now_add=True)
 
-    objects = DuProjetQuerySet.as_manager()
+    objects = PieceJointeQuerySet.as_manager()
 
     class Meta:
         verbose_name = "pièce jointe"
