@@ -188,7 +188,8 @@ class TerritoireFilter(RechercheMixin, filters.FilterSet):
     )
     departement = _departement(
         "compositions__epci__departement",
-        "Code INSEE d'un département : territoires dont une intercommunalité y a son siège.",
+        "Code INSEE d'un département : territoires qui le touchent (départements déclarés "
+        "par le programme, siège d'une intercommunalité membre ou commune membre).",
         method="filtrer_departement",
     )
     phase = _phase("labellisations__phase")
@@ -203,24 +204,12 @@ class TerritoireFilter(RechercheMixin, filters.FilterSet):
         model = Territoire
         fields = []
 
+    # The one extent rule of `territoires` (declared départements, EPCI seats, communes).
     def filtrer_region(self, queryset, name, value):
-        return queryset.filter(
-            Q(region_pilote=value)
-            | Exists(
-                Territoire.epcis.through.objects.filter(
-                    territoire=OuterRef("pk"), epci__departement__region=value
-                )
-            )
-        )
+        return queryset.touchant_regions([value])
 
     def filtrer_departement(self, queryset, name, value):
-        return queryset.filter(
-            Exists(
-                Territoire.epcis.through.objects.filter(
-                    territoire=OuterRef("pk"), epci__departement=value
-                )
-            )
-        )
+        return queryset.touchant_departements([value])
 
     @property
     def qs(self):

@@ -55,7 +55,6 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-
 class SectionDossierForm(FormulaireDsfr):
     """A section of the dossier: everything is optional in a draft; the fields needed to
     submit say so in their hint."""
@@ -314,15 +313,13 @@ class FiltreTerritoiresForm(FormulaireDsfr):
         donnees = self.cleaned_data
         if donnees["q"]:
             territoires = territoires.filter(nom__icontains=donnees["q"].strip())
+        # The one extent rule (declared départements, EPCI seats, member communes).
         if donnees["region"]:
-            region = donnees["region"]
-            territoires = territoires.filter(
-                Q(region_pilote=region) | Q(compositions__epci__departement__region=region)
-            )
+            territoires = territoires.touchant_regions([donnees["region"]])
         if donnees["departement"]:
-            territoires = territoires.filter(compositions__epci__departement=donnees["departement"])
+            territoires = territoires.touchant_departements([donnees["departement"]])
         if donnees["phase"]:
-            territoires = territoires.filter(compositions__phase=donnees["phase"])
+            territoires = territoires.filter(labellisations__phase=donnees["phase"])
         return territoires.distinct()
 
 
