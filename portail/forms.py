@@ -155,7 +155,8 @@ class SectionLocalisationForm(SectionDossierForm):
         queryset=Commune.objects.none(),
         required=False,
         empty_label="— Choisir une commune —",
-        help_text="Communes des intercommunalités du territoire, groupées par intercommunalité.",
+        help_text="Communes du territoire (ou, si sa composition n'est pas renseignée, des "
+        "départements déclarés), groupées par intercommunalité.",
     )
     zone_qpv = champ("zone_qpv")
     zone_zrr = champ("zone_zrr")

@@ -21,7 +21,7 @@ from commun.cache_donnees import memoriser
 from financements.models import projets_avec_financements, territoires_avec_totaux
 from projets import services
 from projets.models import PieceJointe, Projet, Statut
-from territoires.models import Commune, CompositionTerritoire, Territoire
+from territoires.models import CompositionTerritoire, Territoire
 from territoires.perimetre import est_agent, est_porteur, habilitation_de
 
 from . import chiffres
@@ -374,10 +374,8 @@ def _options_formulaire(section: str, projet: Projet, recherche: str = "") -> di
     if section == "projet":
         return {"phase": projet.phase}
     if section == "localisation":
-        communes = Commune.objects.filter(
-            epci__compositions__territoire=projet.territoire,
-            epci__compositions__phase=projet.phase,
-        ).distinct()
+        # Inside the territory's extent for the dossier's phase (rule of `territoires`).
+        communes = projet.territoire.communes_possibles(projet.phase)
         return {"communes": communes, "recherche": recherche}
     return {}
 

@@ -182,10 +182,22 @@ class ProjetForm(forms.ModelForm):
         projet = self.instance
         if self.errors:
             return donnees
+        # The instance is filled after clean(): check what was entered, the service's rules.
+        apercu = Projet(
+            pk=projet.pk,
+            territoire_id=(donnees["territoire"].pk if donnees.get("territoire") else None)
+            or projet.territoire_id,
+            phase_id=(donnees["phase"].pk if donnees.get("phase") else None) or projet.phase_id,
+            commune=donnees.get("commune", projet.commune),
+        )
+        if apercu.territoire_id is None or apercu.phase_id is None:
+            return donnees
         try:
-            services.verifier_commune(projet)
+            if projet.pk is None:
+                services.verifier_phase(apercu)
+            services.verifier_commune(apercu)
             if "axes" in donnees:
-                services.verifier_axes(projet, donnees["axes"])
+                services.verifier_axes(apercu, donnees["axes"])
         except ValidationError as erreur:
             self.add_error(None, erreur)
         return donnees

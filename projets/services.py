@@ -325,16 +325,19 @@ def verifier_axes(projet: Projet, axes) -> None:
 
 
 def verifier_commune(projet: Projet) -> None:
+    """The location must lie inside the territory's extent (rule of `territoires`)."""
     if projet.commune_id is None:
         return
-    composition = projet.territoire.compositions.filter(phase=projet.phase)
-    if composition.exists() and not composition.filter(epci=projet.commune.epci_id).exists():
-        raise ValidationError(
-            {
-                "commune": "Cette commune n'appartient pas au territoire "
-                f"« {projet.territoire} » pour la phase {projet.phase}."
-            }
-        )
+    refus = projet.territoire.refus_commune(projet.commune, projet.phase)
+    if refus:
+        raise ValidationError({"commune": refus})
+
+
+def verifier_phase(projet: Projet) -> None:
+    """A dossier is created only for a phase its territory is labelled for."""
+    refus = projet.territoire.refus_phase(projet.phase)
+    if refus:
+        raise ValidationError({"phase": refus})
 
 
 def projet_creer(*, user, territoire: Territoire, phase, axes=(), **donnees) -> Projet:
@@ -347,6 +350,7 @@ def projet_creer(*, user, territoire: Territoire, phase, axes=(), **donnees) -> 
     with transaction.atomic():
         projet = Projet(territoire=territoire, phase=phase, deposant=user, **donnees)
         projet.full_clean(exclude=["reference"])
+        verifier_phase(projet)
         verifier_commune(projet)
         verifier_axes(projet, axes)
         region = (

@@ -367,6 +367,70 @@ class Territoire(models.Model):
     def binome_actif(self):
         return self.binomes.filter(date_fin__isnull=True).first()
 
+    # -- Dossier checks: a dossier is created for a phase the territory is labelled for,
+    # and located in a commune inside the territory's extent for that phase.
+
+    def refus_phase(self, phase, jour=None) -> str | None:
+        """Why no dossier may be created for `phase` on `jour` (None when it may)."""
+        from django.utils import timezone
+
+        jour = jour or timezone.localdate()
+        label = self.labellisations.filter(phase=phase).first()
+        if label is None:
+            return f"Le territoire « {self} » n'est pas labellisé pour la phase « {phase} »."
+        if label.date_sortie is not None and label.date_sortie <= jour:
+            return (
+                f"Le territoire « {self} » n'est plus labellisé pour la phase « {phase} » "
+                f"depuis le {label.date_sortie:%d/%m/%Y}."
+            )
+        return None
+
+    def contient_commune(self, commune, phase) -> bool:
+        """Is `commune` inside the territory's extent for `phase`?
+
+        Commune-level membership when known (ANCT list); else the EPCI composition;
+        when that composition is not known to be complete, a commune of one of the
+        départements declared by the programme is accepted too."""
+        communes = self.communes_membres.filter(phase=phase, date_sortie__isnull=True)
+        if communes.exists():
+            return communes.filter(commune=commune).exists()
+        compositions = self.compositions.filter(phase=phase, date_sortie__isnull=True)
+        if commune.epci_id and compositions.filter(epci_id=commune.epci_id).exists():
+            return True
+        label = self.labellisations.filter(phase=phase).first()
+        if label is None:
+            return False
+        if compositions.exists() and label.composition == Labellisation.EtatComposition.COMPLETE:
+            return False
+        return label.departements.filter(pk=commune.departement_id).exists()
+
+    def communes_possibles(self, phase):
+        """The communes a dossier of `phase` may be located in (same rule as
+        `contient_commune`), for choice lists."""
+        membres = self.communes_membres.filter(phase=phase, date_sortie__isnull=True)
+        if membres.exists():
+            return Commune.objects.filter(pk__in=membres.values("commune"))
+        compositions = self.compositions.filter(phase=phase, date_sortie__isnull=True)
+        condition = Q(epci__in=compositions.values("epci"))
+        label = self.labellisations.filter(phase=phase).first()
+        if label is not None and not (
+            compositions.exists() and label.composition == Labellisation.EtatComposition.COMPLETE
+        ):
+            condition |= Q(departement__in=label.departements.all())
+        return Commune.objects.filter(condition, obsolete=False)
+
+    def refus_commune(self, commune, phase) -> str | None:
+        if self.contient_commune(commune, phase):
+            return None
+        declares = ", ".join(
+            self.departements_declares(phase).order_by("code").values_list("code", flat=True)
+        )
+        precision = f" (départements déclarés : {declares})" if declares else ""
+        return (
+            f"La commune « {commune} » n'appartient pas au territoire « {self} » pour la "
+            f"phase « {phase} »{precision}."
+        )
+
 
 class ImportTerritoires(models.Model):
     """One applied import of a territory list: which file, of which date, what changed."""
