@@ -157,3 +157,51 @@ def test_porte_api_perimetre(agents, dossier_lpt, persona):
     assert (dossier_lpt.reference in references) == (persona in VOIENT)
     detail = api.get(f"/api/v1/projets/{dossier_lpt.reference}/")
     assert detail.status_code == (200 if persona in VOIENT else 404)
+
+
+def test_pages_honnetes_composition_non_renseignee(client, monde, lpt):
+    page = client.get(reverse("territoire_detail", args=[lpt["territoire"].slug])).content.decode()
+    assert "Non renseignée : seuls les départements déclarés" in page
+    assert "Pyrénées-Atlantiques (64), Hautes-Pyrénées (65)" in page
+    assert "Composition non renseignée : départements déclarés 64, 65." in page
+    liste = client.get(reverse("territoires"), {"q": "Lacq"}).content.decode()
+    assert "Pyrénées-Atlantiques (64), Hautes-Pyrénées (65)" in liste
+
+
+def test_page_epci_partiel_et_successeur(client, monde, lpt):
+    adn = monde["adn"]
+    CompositionTerritoire.objects.filter(territoire=adn, epci=monde["epci_07"]).update(
+        partielle=True
+    )
+    ancienne = f.PhaseFactory(
+        code="2018-2022",
+        nom="2018-2022",
+        date_debut=date(2018, 11, 22),
+        date_fin=date(2022, 12, 31),
+    )
+    nab = f.TerritoireFactory(nom="Nord Ardèche et Boutières", region_pilote=monde["ara"])
+    Labellisation.objects.create(
+        territoire=nab,
+        phase=ancienne,
+        date=date(2018, 11, 22),
+        successeur=adn.labellisations.get(),
+    )
+    page = client.get(reverse("territoire_detail", args=[adn.slug])).content.decode()
+    assert "en partie (certaines communes)" in page and "en entier" in page
+    assert "Succède à" in page and "Nord Ardèche et Boutières" in page
+    page_nab = client.get(reverse("territoire_detail", args=[nab.slug])).content.decode()
+    assert "ce territoire devient" in page_nab and "Ardèche-Drôme Nord" in page_nab
+
+
+def test_accueil_compte_les_territoires_par_phase(client, monde, lpt):
+    from portail import chiffres
+
+    lignes = {ligne["code"]: ligne for ligne in chiffres.territoires_par_phase()}
+    # adn, ales, interregional (factory) and Lacq-Pau-Tarbes.
+    assert lignes["2023-2027"]["labellises"] == 4
+    lpt["label"].date_sortie = date(2025, 1, 1)
+    lpt["label"].save()
+    lignes = {ligne["code"]: ligne for ligne in chiffres.territoires_par_phase()}
+    assert (lignes["2023-2027"]["labellises"], lignes["2023-2027"]["en_vigueur"]) == (4, 3)
+    page = client.get(reverse("accueil")).content.decode()
+    assert "territoires labellisés 2023-2027 (3 aujourd'hui)" in page
