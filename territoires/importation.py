@@ -486,7 +486,10 @@ def importer_territoires_anct(
     noms_epci = dict(
         Intercommunalite.objects.filter(
             siren__in={
-                s for d in (diff.epci_ajoutes, diff.epci_retires) for v in d.values() for s in v
+                s
+                for d in (diff.epci_ajoutes, diff.epci_retires, diff.epci_partiels)
+                for v in d.values()
+                for s in v
             }
         ).values_list("siren", "nom")
     )
