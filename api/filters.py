@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 from django_filters import rest_framework as filters
 
 from financements.models import Aide, Dispositif, Enveloppe, NatureAide, Operateur, Versement
-from projets.models import Projet, Statut, expression_region
+from projets.models import ZONE_FRAGILE, Projet, Statut, expression_region
 from territoires.models import (
     Axe,
     Commune,
@@ -19,7 +19,13 @@ from territoires.models import (
 )
 
 MONTANT = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
-ZONES = {"qpv": "zone_qpv", "zrr": "zone_zrr", "afr": "zone_afr", "acv": "zone_acv"}
+ZONES = {
+    "qpv": "zone_qpv",
+    "zrr": "zone_zrr",
+    "frr": "zone_frr",
+    "afr": "zone_afr",
+    "acv": "zone_acv",
+}
 
 
 def _choix_modele(queryset, champ, cle, aide, **extra):
@@ -312,7 +318,7 @@ class ProjetFilter(RechercheMixin, filters.FilterSet):
         return self._avec_aide(queryset, enveloppe__dispositif__operateur__nom=value)
 
     def filtrer_zone_fragile(self, queryset, name, value):
-        condition = Q(zone_qpv=True) | Q(zone_zrr=True) | Q(zone_afr=True) | Q(zone_acv=True)
+        condition = ZONE_FRAGILE
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filtrer_zone(self, queryset, name, value):
@@ -420,6 +426,7 @@ class AideFilter(RechercheMixin, filters.FilterSet):
         condition = (
             Q(projet__zone_qpv=True)
             | Q(projet__zone_zrr=True)
+            | Q(projet__zone_frr=True)
             | Q(projet__zone_afr=True)
             | Q(projet__zone_acv=True)
         )

@@ -3,10 +3,8 @@
 from django.db.models import Count, Q, Sum
 
 from financements.models import Aide
-from projets.models import Projet
+from projets.models import ZONE_FRAGILE, Projet
 from territoires.models import Axe, Phase, Territoire
-
-ZONE_FRAGILE = Q(zone_qpv=True) | Q(zone_zrr=True) | Q(zone_afr=True) | Q(zone_acv=True)
 
 
 def phase_en_cours() -> Phase | None:

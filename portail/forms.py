@@ -160,11 +160,16 @@ class SectionLocalisationForm(SectionDossierForm):
     )
     zone_qpv = champ("zone_qpv")
     zone_zrr = champ("zone_zrr")
+    zone_frr = champ("zone_frr")
     zone_afr = champ("zone_afr")
     zone_acv = champ("zone_acv")
 
-    def __init__(self, *args, communes, recherche: str = "", **kwargs):
+    def __init__(self, *args, communes, recherche: str = "", zonage_rural="frr", **kwargs):
         super().__init__(*args, **kwargs)
+        # Zones are declared today: only the rural zoning in force is offered (FRR since
+        # 1 July 2024, ZRR before).
+        del self.fields["zone_zrr" if zonage_rural == "frr" else "zone_frr"]
+        self.zonage_rural = zonage_rural
         self.fields["commune"].queryset = communes
         choix = communes
         if recherche:

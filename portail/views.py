@@ -15,12 +15,13 @@ from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from commun.cache_donnees import memoriser
 from financements.models import projets_avec_financements, territoires_avec_totaux
 from projets import services
-from projets.models import PieceJointe, Projet, Statut
+from projets.models import PieceJointe, Projet, Statut, zonage_rural_en_vigueur
 from territoires.models import CommuneTerritoire, CompositionTerritoire, Labellisation, Territoire
 from territoires.perimetre import est_agent, est_porteur, habilitation_de
 
@@ -408,7 +409,11 @@ def _options_formulaire(section: str, projet: Projet, recherche: str = "") -> di
     if section == "localisation":
         # Inside the territory's extent for the dossier's phase (rule of `territoires`).
         communes = projet.territoire.communes_possibles(projet.phase)
-        return {"communes": communes, "recherche": recherche}
+        return {
+            "communes": communes,
+            "recherche": recherche,
+            "zonage_rural": zonage_rural_en_vigueur(timezone.localdate()),
+        }
     return {}
 
 

@@ -18,7 +18,15 @@ from territoires.models import Departement, Territoire
 
 from . import services
 from .importation import importer_dossiers
-from .models import AvisRevue, Message, PieceJointe, Projet, RevueRegionale, TransitionProjet
+from .models import (
+    ZONE_FRAGILE,
+    AvisRevue,
+    Message,
+    PieceJointe,
+    Projet,
+    RevueRegionale,
+    TransitionProjet,
+)
 
 COLONNES_EXPORT = [
     ("référence", "reference"),
@@ -42,6 +50,7 @@ COLONNES_EXPORT = [
     ("CO2 évité t/an", "co2_evite"),
     ("QPV", "zone_qpv"),
     ("ZRR", "zone_zrr"),
+    ("FRR", "zone_frr"),
     ("AFR", "zone_afr"),
     ("ACV", "zone_acv"),
     ("créé le", "cree_le"),
@@ -100,6 +109,7 @@ class ZoneFragileFiltre(admin.SimpleListFilter):
     ZONES = {
         "qpv": "QPV",
         "zrr": "ZRR",
+        "frr": "FRR",
         "afr": "AFR",
         "acv": "Action cœur de ville",
         "toutes": "au moins une",
@@ -111,11 +121,7 @@ class ZoneFragileFiltre(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         valeur = self.value()
         if valeur == "toutes":
-            from django.db.models import Q
-
-            return queryset.filter(
-                Q(zone_qpv=True) | Q(zone_zrr=True) | Q(zone_afr=True) | Q(zone_acv=True)
-            )
+            return queryset.filter(ZONE_FRAGILE)
         if valeur in self.ZONES:
             return queryset.filter(**{f"zone_{valeur}": True})
         return queryset
@@ -192,7 +198,11 @@ class ProjetForm(forms.ModelForm):
         )
         if apercu.territoire_id is None or apercu.phase_id is None:
             return donnees
+        for champ in services.CHAMPS_ZONES:
+            setattr(apercu, champ, donnees.get(champ, getattr(projet, champ)))
+        apercu.date_zonage = services.date_zonage_apres(projet, apercu)
         try:
+            services.verifier_zones(apercu)
             if projet.pk is None:
                 services.verifier_phase(apercu)
             services.verifier_commune(apercu)
@@ -298,6 +308,7 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "aide_engagee",
         "aide_versee",
         "effet_levier",
+        "date_zonage",
     ]
     fieldsets = [
         (
@@ -349,7 +360,8 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
                     "emplois_crees",
                     "emplois_maintenus",
                     "co2_evite",
-                    ("zone_qpv", "zone_zrr", "zone_afr", "zone_acv"),
+                    ("zone_qpv", "zone_zrr", "zone_frr", "zone_afr", "zone_acv"),
+                    "date_zonage",
                     ("date_debut_prevue", "date_fin_prevue"),
                 ]
             },
