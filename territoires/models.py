@@ -266,14 +266,20 @@ class TerritoireQuerySet(models.QuerySet):
         return self.filter(habilitation.condition_territoires())
 
     def avec_composition(self):
-        """Composition per phase, labels and the active binôme, prefetched (3 queries)."""
+        """Current composition per phase, labels (declared départements, successor) and
+        the active binôme, prefetched (4 queries)."""
         return self.prefetch_related(
             models.Prefetch(
                 "compositions",
-                queryset=CompositionTerritoire.objects.select_related("phase", "epci"),
+                queryset=CompositionTerritoire.objects.en_vigueur().select_related("phase", "epci"),
             ),
             models.Prefetch(
-                "labellisations", queryset=Labellisation.objects.select_related("phase")
+                "labellisations",
+                queryset=Labellisation.objects.select_related(
+                    "phase", "successeur__territoire"
+                ).prefetch_related(
+                    models.Prefetch("departements", queryset=Departement.objects.order_by("code"))
+                ),
             ),
             models.Prefetch(
                 "binomes",

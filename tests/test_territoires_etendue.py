@@ -205,3 +205,23 @@ def test_accueil_compte_les_territoires_par_phase(client, monde, lpt):
     assert (lignes["2023-2027"]["labellises"], lignes["2023-2027"]["en_vigueur"]) == (4, 3)
     page = client.get(reverse("accueil")).content.decode()
     assert "territoires labellisés 2023-2027 (3 aujourd'hui)" in page
+
+
+def test_api_etendue_declaree_et_epci_partiel(monde, lpt):
+    CompositionTerritoire.objects.filter(territoire=monde["adn"], epci=monde["epci_07"]).update(
+        partielle=True
+    )
+    CompositionTerritoire.objects.filter(territoire=monde["adn"], epci=monde["epci_26"]).update(
+        date_sortie=date(2025, 1, 1)
+    )
+    api = APIClient()
+    lpt_api = api.get(f"/api/v1/territoires/{lpt['territoire'].slug}/").json()
+    assert lpt_api["labellisations"][0]["departements"] == ["64", "65"]
+    assert lpt_api["labellisations"][0]["composition"] == "inconnue"
+    adn = api.get(f"/api/v1/territoires/{monde['adn'].slug}/").json()
+    # The EPCI that left is not in the current composition; the other is partial.
+    assert [(c["siren"], c["partielle"]) for c in adn["composition"]] == [
+        (monde["epci_07"].siren, True)
+    ]
+    liste = api.get("/api/v1/territoires/?q=Ard").json()["results"]
+    assert liste == [adn]
