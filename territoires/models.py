@@ -391,37 +391,41 @@ class Territoire(models.Model):
             )
         return None
 
+    def _etendue_communale(self, phase):
+        """(open member communes, open member EPCI rows, label, composition complete?)."""
+        membres = self.communes_membres.filter(phase=phase, date_sortie__isnull=True)
+        compositions = self.compositions.filter(phase=phase, date_sortie__isnull=True)
+        label = self.labellisations.filter(phase=phase).first()
+        complete = label is not None and label.composition == Labellisation.EtatComposition.COMPLETE
+        return membres, compositions, label, complete
+
     def contient_commune(self, commune, phase) -> bool:
         """Is `commune` inside the territory's extent for `phase`?
 
-        Commune-level membership when known (ANCT list); else the EPCI composition;
-        when that composition is not known to be complete, a commune of one of the
-        départements declared by the programme is accepted too."""
-        communes = self.communes_membres.filter(phase=phase, date_sortie__isnull=True)
-        if communes.exists():
-            return communes.filter(commune=commune).exists()
-        compositions = self.compositions.filter(phase=phase, date_sortie__isnull=True)
+        Composition known to be complete: its member communes (official ANCT list,
+        so a commune of a partly included EPCI may be outside), else the communes of
+        its member EPCI. Composition partial or unknown: member communes, communes of
+        member EPCI, and communes of the départements declared by the programme."""
+        membres, compositions, label, complete = self._etendue_communale(phase)
+        if membres.filter(commune=commune).exists():
+            return True
+        if complete and membres.exists():
+            return False
         if commune.epci_id and compositions.filter(epci_id=commune.epci_id).exists():
             return True
-        label = self.labellisations.filter(phase=phase).first()
-        if label is None:
-            return False
-        if compositions.exists() and label.composition == Labellisation.EtatComposition.COMPLETE:
+        if label is None or (complete and compositions.exists()):
             return False
         return label.departements.filter(pk=commune.departement_id).exists()
 
     def communes_possibles(self, phase):
         """The communes a dossier of `phase` may be located in (same rule as
         `contient_commune`), for choice lists."""
-        membres = self.communes_membres.filter(phase=phase, date_sortie__isnull=True)
-        if membres.exists():
-            return Commune.objects.filter(pk__in=membres.values("commune"))
-        compositions = self.compositions.filter(phase=phase, date_sortie__isnull=True)
-        condition = Q(epci__in=compositions.values("epci"))
-        label = self.labellisations.filter(phase=phase).first()
-        if label is not None and not (
-            compositions.exists() and label.composition == Labellisation.EtatComposition.COMPLETE
-        ):
+        membres, compositions, label, complete = self._etendue_communale(phase)
+        par_membres = Q(pk__in=membres.values("commune"))
+        if complete and membres.exists():
+            return Commune.objects.filter(par_membres)
+        condition = par_membres | Q(epci__in=compositions.values("epci"))
+        if label is not None and not (complete and compositions.exists()):
             condition |= Q(departement__in=label.departements.all())
         return Commune.objects.filter(condition, obsolete=False)
 

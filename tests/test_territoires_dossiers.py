@@ -74,10 +74,17 @@ def test_service_composition_connue_et_epci_partiel(monde, personas):
     _creer(porteur, adn, monde["phase"], commune=monde["commune_07_en_26"])
     with pytest.raises(ValidationError, match="n'appartient pas au territoire"):
         _creer(porteur, adn, monde["phase"], commune=monde["commune_30"])
-    # Commune level: only Annonay of epci_07 is a member; the other commune is not.
+    # Complete official list at commune level: only Annonay of epci_07 is a member.
     CommuneTerritoire.objects.create(
         territoire=adn, phase=monde["phase"], commune=monde["commune_07"]
     )
+    label = adn.labellisations.get()
+    label.composition = "partielle"
+    label.save()
+    # A partial list (extract): the communes of member EPCI still qualify.
+    _creer(porteur, adn, monde["phase"], commune=monde["commune_07_en_26"])
+    label.composition = "complete"
+    label.save()
     _creer(porteur, adn, monde["phase"], commune=monde["commune_07"])
     with pytest.raises(ValidationError, match="n'appartient pas au territoire"):
         _creer(porteur, adn, monde["phase"], commune=monde["commune_07_en_26"])
