@@ -224,6 +224,7 @@ def territoire_detail(request, slug):
             "compositions": compositions,
             "nombre_communes": communes_membres.count(),
             "etendue": territoire.departements(phase).select_related("region").order_by("code"),
+            "regions": territoire.regions(phase).order_by("nom"),
             "label_phase": label_phase,
             "binome": territoire.binome_actif(),
             "labellisations": labellisations,
