@@ -20,7 +20,7 @@ donnees: $(VENV)/.installe
 	$(MANAGE) migrate --noinput
 	$(MANAGE) importer_referentiel
 	$(MANAGE) importer_territoires fixtures/referentiel/territoires-connus.csv
-	$(MANAGE) importer_territoires fixtures/referentiel/territoires-anct-extrait.csv
+	$(MANAGE) importer_territoires fixtures/referentiel/territoires-anct-extrait.csv --extrait --date 2023-11-09
 	$(MANAGE) importer_dispositifs
 
 demo: donnees

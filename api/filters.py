@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 from django_filters import rest_framework as filters
 
 from financements.models import Aide, Dispositif, Enveloppe, NatureAide, Operateur, Versement
-from projets.models import Projet, Statut, expression_region
+from projets.models import ZONE_FRAGILE, Projet, Statut, expression_region
 from territoires.models import (
     Axe,
     Commune,
@@ -19,7 +19,13 @@ from territoires.models import (
 )
 
 MONTANT = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
-ZONES = {"qpv": "zone_qpv", "zrr": "zone_zrr", "afr": "zone_afr", "acv": "zone_acv"}
+ZONES = {
+    "qpv": "zone_qpv",
+    "zrr": "zone_zrr",
+    "frr": "zone_frr",
+    "afr": "zone_afr",
+    "acv": "zone_acv",
+}
 
 
 def _choix_modele(queryset, champ, cle, aide, **extra):
@@ -188,7 +194,8 @@ class TerritoireFilter(RechercheMixin, filters.FilterSet):
     )
     departement = _departement(
         "compositions__epci__departement",
-        "Code INSEE d'un département : territoires dont une intercommunalité y a son siège.",
+        "Code INSEE d'un département : territoires qui le touchent (départements déclarés "
+        "par le programme, siège d'une intercommunalité membre ou commune membre).",
         method="filtrer_departement",
     )
     phase = _phase("labellisations__phase")
@@ -203,24 +210,12 @@ class TerritoireFilter(RechercheMixin, filters.FilterSet):
         model = Territoire
         fields = []
 
+    # The one extent rule of `territoires` (declared départements, EPCI seats, communes).
     def filtrer_region(self, queryset, name, value):
-        return queryset.filter(
-            Q(region_pilote=value)
-            | Exists(
-                Territoire.epcis.through.objects.filter(
-                    territoire=OuterRef("pk"), epci__departement__region=value
-                )
-            )
-        )
+        return queryset.touchant_regions([value])
 
     def filtrer_departement(self, queryset, name, value):
-        return queryset.filter(
-            Exists(
-                Territoire.epcis.through.objects.filter(
-                    territoire=OuterRef("pk"), epci__departement=value
-                )
-            )
-        )
+        return queryset.touchant_departements([value])
 
     @property
     def qs(self):
@@ -323,7 +318,7 @@ class ProjetFilter(RechercheMixin, filters.FilterSet):
         return self._avec_aide(queryset, enveloppe__dispositif__operateur__nom=value)
 
     def filtrer_zone_fragile(self, queryset, name, value):
-        condition = Q(zone_qpv=True) | Q(zone_zrr=True) | Q(zone_afr=True) | Q(zone_acv=True)
+        condition = ZONE_FRAGILE
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
     def filtrer_zone(self, queryset, name, value):
@@ -431,6 +426,7 @@ class AideFilter(RechercheMixin, filters.FilterSet):
         condition = (
             Q(projet__zone_qpv=True)
             | Q(projet__zone_zrr=True)
+            | Q(projet__zone_frr=True)
             | Q(projet__zone_afr=True)
             | Q(projet__zone_acv=True)
         )

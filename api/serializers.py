@@ -102,6 +102,8 @@ class AxeSerializer(serializers.ModelSerializer):
 
 
 class CompositionSerializer(serializers.ModelSerializer):
+    """A current member EPCI (rows closed by a later official list are left out)."""
+
     phase = serializers.CharField(source="phase.code", label="code de la phase")
     siren = serializers.CharField(source="epci_id", label="SIREN de l'intercommunalité")
     nom = serializers.CharField(source="epci.nom", label="nom de l'intercommunalité")
@@ -111,15 +113,27 @@ class CompositionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CompositionTerritoire
-        fields = ["phase", "siren", "nom", "departement"]
+        fields = ["phase", "siren", "nom", "departement", "partielle"]
 
 
 class LabellisationSerializer(serializers.ModelSerializer):
     phase = serializers.CharField(source="phase.code", label="code de la phase")
+    departements = serializers.SlugRelatedField(
+        many=True,
+        read_only=True,
+        slug_field="code",
+        label="codes INSEE des départements déclarés par le programme",
+    )
+    successeur = serializers.CharField(
+        source="successeur.territoire.slug",
+        allow_null=True,
+        default=None,
+        label="slug du territoire qui lui succède à la phase suivante",
+    )
 
     class Meta:
         model = Labellisation
-        fields = ["phase", "date"]
+        fields = ["phase", "date", "date_sortie", "composition", "departements", "successeur"]
 
 
 class BinomeActifSerializer(serializers.ModelSerializer):
@@ -260,8 +274,10 @@ class ProjetSerializer(ChampsCompletsMixin, serializers.ModelSerializer):
             "co2_evite",
             "zone_qpv",
             "zone_zrr",
+            "zone_frr",
             "zone_afr",
             "zone_acv",
+            "date_zonage",
             "date_debut_prevue",
             "date_fin_prevue",
             "decide_le",

@@ -272,21 +272,56 @@ class TerritoireViewSet(LectureViewSet):
     def completer(self, lignes):
         for ligne in lignes.values():
             ligne.update(labellisations=[], composition=[])
-        for pk, phase, date_ in (
+        labels = {}
+        for label_pk, pk, phase, date_, sortie, etat, successeur in (
             Labellisation.objects.filter(territoire__in=lignes)
             .order_by(*Labellisation._meta.ordering)
-            .values_list("territoire_id", "phase__code", "date")
+            .values_list(
+                "pk",
+                "territoire_id",
+                "phase__code",
+                "date",
+                "date_sortie",
+                "composition",
+                "successeur__territoire__slug",
+            )
         ):
-            lignes[pk]["labellisations"].append({"phase": phase, "date": date_.isoformat()})
-        for pk, phase, siren, nom, departement in (
-            CompositionTerritoire.objects.filter(territoire__in=lignes)
+            labels[label_pk] = {
+                "phase": phase,
+                "date": date_.isoformat(),
+                "date_sortie": sortie.isoformat() if sortie else None,
+                "composition": etat,
+                "departements": [],
+                "successeur": successeur,
+            }
+            lignes[pk]["labellisations"].append(labels[label_pk])
+        for label_pk, code in (
+            Labellisation.departements.through.objects.filter(labellisation__in=list(labels))
+            .order_by("departement__code")
+            .values_list("labellisation_id", "departement_id")
+        ):
+            labels[label_pk]["departements"].append(code)
+        for pk, phase, siren, nom, departement, partielle in (
+            CompositionTerritoire.objects.en_vigueur()
+            .filter(territoire__in=lignes)
             .order_by(*CompositionTerritoire._meta.ordering)
             .values_list(
-                "territoire_id", "phase__code", "epci_id", "epci__nom", "epci__departement_id"
+                "territoire_id",
+                "phase__code",
+                "epci_id",
+                "epci__nom",
+                "epci__departement_id",
+                "partielle",
             )
         ):
             lignes[pk]["composition"].append(
-                {"phase": phase, "siren": siren, "nom": nom, "departement": departement}
+                {
+                    "phase": phase,
+                    "siren": siren,
+                    "nom": nom,
+                    "departement": departement,
+                    "partielle": partielle,
+                }
             )
         champs = list(serializers.BinomeActifSerializer.Meta.fields)
         for binome in (

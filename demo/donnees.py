@@ -314,7 +314,7 @@ def creer_dossiers(rng: random.Random, comptes: dict, nombre: int = 60) -> list:
             emplois_maintenus=rng.randrange(5, 300),
             co2_evite=Decimal(rng.randrange(0, 5000)),
             zone_qpv=rng.random() < 0.15,
-            zone_zrr=rng.random() < 0.3,
+            zone_frr=rng.random() < 0.3,  # declared today: FRR (ZRR until 30 June 2024)
             zone_afr=rng.random() < 0.4,
             zone_acv=rng.random() < 0.2,
             date_debut_prevue=date(2024, 1, 1) + timedelta(days=rng.randrange(0, 700)),

@@ -44,8 +44,9 @@ SQL_PLANCHER = {
                p.commune_id, c.epci_id, c.departement_id,
                COALESCE(d.region_id, t.region_pilote_id), p.montant_investissement,
                p.emplois_crees, p.emplois_maintenus, p.co2_evite, p.zone_qpv, p.zone_zrr,
-               p.zone_afr, p.zone_acv, p.date_debut_prevue, p.date_fin_prevue, p.decide_le,
-               p.modifie_le, s.engagee, s.versee, p.aide_demandee, s.totale,
+               p.zone_frr, p.zone_afr, p.zone_acv, p.date_zonage, p.date_debut_prevue,
+               p.date_fin_prevue, p.decide_le, p.modifie_le, s.engagee, s.versee,
+               p.aide_demandee, s.totale,
                ROUND(p.montant_investissement / NULLIF(s.engagee, 0), 2), p.contact_nom,
                p.contact_email, p.contact_telephone, u.username, i.username, p.cree_le,
                p.depose_le

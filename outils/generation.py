@@ -18,7 +18,7 @@ from django.db.models import F
 from simple_history.utils import bulk_create_with_history
 
 from financements.models import Aide, Dispositif, Enveloppe, Operateur, Versement
-from projets.models import CompteurReference, Projet, Statut, TransitionProjet
+from projets.models import DEBUT_FRR, CompteurReference, Projet, Statut, TransitionProjet
 from territoires.models import (
     Binome,
     Commune,
@@ -222,7 +222,10 @@ def generer(*, projets: int, seed: int) -> dict:
             emplois_maintenus=rng.randrange(0, 400),
             co2_evite=Decimal(rng.randrange(0, 8000)),
             zone_qpv=rng.random() < 0.15,
-            zone_zrr=rng.random() < 0.3,
+            # Rural zone: ZRR until 30 June 2024, FRR afterwards (same draws as before).
+            zone_zrr=(rural := rng.random() < 0.3) and date(annee, 1, 1) < DEBUT_FRR,
+            zone_frr=rural and date(annee, 1, 1) >= DEBUT_FRR,
+            date_zonage=date(annee, 1, 1),
             zone_afr=rng.random() < 0.4,
             zone_acv=rng.random() < 0.2,
             date_debut_prevue=date(annee, 1, 1) + timedelta(days=rng.randrange(0, 360)),

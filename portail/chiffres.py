@@ -3,10 +3,8 @@
 from django.db.models import Count, Q, Sum
 
 from financements.models import Aide
-from projets.models import Projet
+from projets.models import ZONE_FRAGILE, Projet
 from territoires.models import Axe, Phase, Territoire
-
-ZONE_FRAGILE = Q(zone_qpv=True) | Q(zone_zrr=True) | Q(zone_afr=True) | Q(zone_acv=True)
 
 
 def phase_en_cours() -> Phase | None:
@@ -27,6 +25,7 @@ def chiffres_cles() -> dict:
     dossiers = totaux["dossiers"]
     return {
         "territoires": Territoire.objects.count(),
+        "territoires_par_phase": territoires_par_phase(),
         "dossiers_retenus": dossiers,
         "investissement": totaux["investissement"] or 0,
         "aide_publique": aide["total"] or 0,
@@ -34,6 +33,28 @@ def chiffres_cles() -> dict:
         "emplois_maintenus": totaux["emplois_maintenus"] or 0,
         "part_zone_fragile": (100 * totaux["en_zone_fragile"] / dossiers) if dossiers else None,
     }
+
+
+def territoires_par_phase() -> list[dict]:
+    """Per phase: territories labelled (ever) and still labelled today (not exited)."""
+    from django.utils import timezone
+
+    aujourdhui = timezone.localdate()
+    return [
+        {
+            "phase": phase.nom,
+            "code": phase.code,
+            "labellises": phase.nombre,
+            "en_vigueur": (
+                Territoire.objects.labellises_le(aujourdhui, phase=phase).count()
+                if phase.date_debut <= aujourdhui <= phase.date_fin
+                else None
+            ),
+        }
+        for phase in Phase.objects.annotate(
+            nombre=Count("labellisations__territoire", distinct=True)
+        ).order_by("date_debut")
+    ]
 
 
 def par_region() -> list[dict]:

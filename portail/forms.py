@@ -155,15 +155,21 @@ class SectionLocalisationForm(SectionDossierForm):
         queryset=Commune.objects.none(),
         required=False,
         empty_label="— Choisir une commune —",
-        help_text="Communes des intercommunalités du territoire, groupées par intercommunalité.",
+        help_text="Communes du territoire (ou, si sa composition n'est pas renseignée, des "
+        "départements déclarés), groupées par intercommunalité.",
     )
     zone_qpv = champ("zone_qpv")
     zone_zrr = champ("zone_zrr")
+    zone_frr = champ("zone_frr")
     zone_afr = champ("zone_afr")
     zone_acv = champ("zone_acv")
 
-    def __init__(self, *args, communes, recherche: str = "", **kwargs):
+    def __init__(self, *args, communes, recherche: str = "", zonage_rural="frr", **kwargs):
         super().__init__(*args, **kwargs)
+        # Zones are declared today: only the rural zoning in force is offered (FRR since
+        # 1 July 2024, ZRR before).
+        del self.fields["zone_zrr" if zonage_rural == "frr" else "zone_frr"]
+        self.zonage_rural = zonage_rural
         self.fields["commune"].queryset = communes
         choix = communes
         if recherche:
@@ -313,15 +319,13 @@ class FiltreTerritoiresForm(FormulaireDsfr):
         donnees = self.cleaned_data
         if donnees["q"]:
             territoires = territoires.filter(nom__icontains=donnees["q"].strip())
+        # The one extent rule (declared départements, EPCI seats, member communes).
         if donnees["region"]:
-            region = donnees["region"]
-            territoires = territoires.filter(
-                Q(region_pilote=region) | Q(compositions__epci__departement__region=region)
-            )
+            territoires = territoires.touchant_regions([donnees["region"]])
         if donnees["departement"]:
-            territoires = territoires.filter(compositions__epci__departement=donnees["departement"])
+            territoires = territoires.touchant_departements([donnees["departement"]])
         if donnees["phase"]:
-            territoires = territoires.filter(compositions__phase=donnees["phase"])
+            territoires = territoires.filter(labellisations__phase=donnees["phase"])
         return territoires.distinct()
 
 

@@ -15,13 +15,14 @@ from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from commun.cache_donnees import memoriser
 from financements.models import projets_avec_financements, territoires_avec_totaux
 from projets import services
-from projets.models import PieceJointe, Projet, Statut
-from territoires.models import Commune, CompositionTerritoire, Territoire
+from projets.models import PieceJointe, Projet, Statut, zonage_rural_en_vigueur
+from territoires.models import CommuneTerritoire, CompositionTerritoire, Labellisation, Territoire
 from territoires.perimetre import est_agent, est_porteur, habilitation_de
 
 from . import chiffres
@@ -123,7 +124,10 @@ def territoires(request):
         .annotate(
             # Subqueries, not joins: joining compositions and dossiers multiplied rows.
             nombre_epci=_nombre(
-                CompositionTerritoire.objects.filter(territoire=OuterRef("pk")), "epci"
+                CompositionTerritoire.objects.filter(
+                    territoire=OuterRef("pk"), date_sortie__isnull=True
+                ),
+                "epci",
             ),
             dossiers_retenus=_nombre(
                 Projet.objects.publics().filter(territoire=OuterRef("pk")), "pk"
@@ -132,17 +136,27 @@ def territoires(request):
         .order_by("nom")
     )
     page = Paginator(liste, TERRITOIRES_PAR_PAGE).get_page(request.GET.get("page"))
-    # Départements of the page's territories, in one query.
-    departements = {}
-    for territoire_id, code, nom in (
-        CompositionTerritoire.objects.filter(territoire__in=[t.pk for t in page])
-        .values_list("territoire_id", "epci__departement__code", "epci__departement__nom")
-        .distinct()
-        .order_by("epci__departement__code")
+    # Départements of the page's territories (their extent: declared, EPCI seats,
+    # member communes), in three queries.
+    ids = [t.pk for t in page]
+    departements: dict[int, dict[str, str]] = {}
+    for lignes in (
+        Labellisation.departements.through.objects.filter(
+            labellisation__territoire__in=ids
+        ).values_list("labellisation__territoire_id", "departement__code", "departement__nom"),
+        CompositionTerritoire.objects.en_vigueur()
+        .filter(territoire__in=ids)
+        .values_list("territoire_id", "epci__departement__code", "epci__departement__nom"),
+        CommuneTerritoire.objects.en_vigueur()
+        .filter(territoire__in=ids)
+        .values_list("territoire_id", "commune__departement__code", "commune__departement__nom")
+        .distinct(),
     ):
-        departements.setdefault(territoire_id, []).append(f"{nom} ({code})")
+        for territoire_id, code, nom in lignes:
+            departements.setdefault(territoire_id, {})[code] = nom
     for territoire in page:
-        territoire.liste_departements = departements.get(territoire.pk, [])
+        codes = departements.get(territoire.pk, {})
+        territoire.liste_departements = [f"{codes[c]} ({c})" for c in sorted(codes)]
     parametres = request.GET.copy()
     parametres.pop("page", None)
     return render(
@@ -163,11 +177,27 @@ def territoire_detail(request, slug):
     territoire = get_object_or_404(
         territoires_avec_totaux(Territoire.objects.select_related("region_pilote")), slug=slug
     )
+    # The latest labelled phase (else the latest composed one, else the current phase).
+    dernier_label = (
+        territoire.labellisations.select_related("phase").order_by("-phase__date_debut").first()
+    )
     derniere_composition = (
         territoire.compositions.select_related("phase").order_by("-phase__date_debut").first()
     )
-    phase = derniere_composition.phase if derniere_composition else chiffres.phase_en_cours()
-    compositions = territoire.compositions.filter(phase=phase).select_related("epci__departement")
+    if dernier_label:
+        phase = dernier_label.phase
+    elif derniere_composition:
+        phase = derniere_composition.phase
+    else:
+        phase = chiffres.phase_en_cours()
+    compositions = territoire.compositions.filter(
+        phase=phase, date_sortie__isnull=True
+    ).select_related("epci__departement")
+    communes_membres = territoire.communes_membres.filter(phase=phase, date_sortie__isnull=True)
+    label_phase = dernier_label if dernier_label and dernier_label.phase == phase else None
+    labellisations = territoire.labellisations.select_related(
+        "phase", "successeur__territoire", "successeur__phase"
+    ).prefetch_related("departements", "predecesseurs__territoire", "predecesseurs__phase")
     retenus = (
         projets_avec_financements(Projet.objects.publics().filter(territoire=territoire))
         .select_related("commune")
@@ -192,8 +222,12 @@ def territoire_detail(request, slug):
             "territoire": territoire,
             "phase": phase,
             "compositions": compositions,
+            "nombre_communes": communes_membres.count(),
+            "etendue": territoire.departements(phase).select_related("region").order_by("code"),
+            "regions": territoire.regions(phase).order_by("nom"),
+            "label_phase": label_phase,
             "binome": territoire.binome_actif(),
-            "labellisations": territoire.labellisations.select_related("phase"),
+            "labellisations": labellisations,
             "axes": axes,
             "retenus": retenus,
             "breadcrumb_data": fil_ariane(territoire.nom, (reverse("territoires"), "Territoires")),
@@ -374,11 +408,13 @@ def _options_formulaire(section: str, projet: Projet, recherche: str = "") -> di
     if section == "projet":
         return {"phase": projet.phase}
     if section == "localisation":
-        communes = Commune.objects.filter(
-            epci__compositions__territoire=projet.territoire,
-            epci__compositions__phase=projet.phase,
-        ).distinct()
-        return {"communes": communes, "recherche": recherche}
+        # Inside the territory's extent for the dossier's phase (rule of `territoires`).
+        communes = projet.territoire.communes_possibles(projet.phase)
+        return {
+            "communes": communes,
+            "recherche": recherche,
+            "zonage_rural": zonage_rural_en_vigueur(timezone.localdate()),
+        }
     return {}
 
 

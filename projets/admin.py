@@ -18,7 +18,15 @@ from territoires.models import Departement, Territoire
 
 from . import services
 from .importation import TAILLE_MAX, importer_dossiers
-from .models import AvisRevue, Message, PieceJointe, Projet, RevueRegionale, TransitionProjet
+from .models import (
+    ZONE_FRAGILE,
+    AvisRevue,
+    Message,
+    PieceJointe,
+    Projet,
+    RevueRegionale,
+    TransitionProjet,
+)
 
 COLONNES_EXPORT = [
     ("référence", "reference"),
@@ -42,6 +50,7 @@ COLONNES_EXPORT = [
     ("CO2 évité t/an", "co2_evite"),
     ("QPV", "zone_qpv"),
     ("ZRR", "zone_zrr"),
+    ("FRR", "zone_frr"),
     ("AFR", "zone_afr"),
     ("ACV", "zone_acv"),
     ("créé le", "cree_le"),
@@ -100,6 +109,7 @@ class ZoneFragileFiltre(admin.SimpleListFilter):
     ZONES = {
         "qpv": "QPV",
         "zrr": "ZRR",
+        "frr": "FRR",
         "afr": "AFR",
         "acv": "Action cœur de ville",
         "toutes": "au moins une",
@@ -111,11 +121,7 @@ class ZoneFragileFiltre(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         valeur = self.value()
         if valeur == "toutes":
-            from django.db.models import Q
-
-            return queryset.filter(
-                Q(zone_qpv=True) | Q(zone_zrr=True) | Q(zone_afr=True) | Q(zone_acv=True)
-            )
+            return queryset.filter(ZONE_FRAGILE)
         if valeur in self.ZONES:
             return queryset.filter(**{f"zone_{valeur}": True})
         return queryset
@@ -182,10 +188,26 @@ class ProjetForm(forms.ModelForm):
         projet = self.instance
         if self.errors:
             return donnees
+        # The instance is filled after clean(): check what was entered, the service's rules.
+        apercu = Projet(
+            pk=projet.pk,
+            territoire_id=(donnees["territoire"].pk if donnees.get("territoire") else None)
+            or projet.territoire_id,
+            phase_id=(donnees["phase"].pk if donnees.get("phase") else None) or projet.phase_id,
+            commune=donnees.get("commune", projet.commune),
+        )
+        if apercu.territoire_id is None or apercu.phase_id is None:
+            return donnees
+        for champ in services.CHAMPS_ZONES:
+            setattr(apercu, champ, donnees.get(champ, getattr(projet, champ)))
+        apercu.date_zonage = services.date_zonage_apres(projet, apercu)
         try:
-            services.verifier_commune(projet)
+            services.verifier_zones(apercu)
+            if projet.pk is None:
+                services.verifier_phase(apercu)
+            services.verifier_commune(apercu)
             if "axes" in donnees:
-                services.verifier_axes(projet, donnees["axes"])
+                services.verifier_axes(apercu, donnees["axes"])
         except ValidationError as erreur:
             self.add_error(None, erreur)
         return donnees
@@ -288,6 +310,7 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "aide_engagee",
         "aide_versee",
         "effet_levier",
+        "date_zonage",
     ]
     fieldsets = [
         (
@@ -339,7 +362,8 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
                     "emplois_crees",
                     "emplois_maintenus",
                     "co2_evite",
-                    ("zone_qpv", "zone_zrr", "zone_afr", "zone_acv"),
+                    ("zone_qpv", "zone_zrr", "zone_frr", "zone_afr", "zone_acv"),
+                    "date_zonage",
                     ("date_debut_prevue", "date_fin_prevue"),
                 ]
             },

@@ -4,6 +4,7 @@ The `statut` field is written by `projets.services` only.
 """
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -40,6 +41,19 @@ LIBELLES_PORTEUR = {
 STATUTS_FINAUX = frozenset({Statut.REFUSE, Statut.SANS_SUITE, Statut.REALISE, Statut.ABANDONNE})
 STATUTS_PUBLICS = frozenset({Statut.RETENU, Statut.EN_COURS, Statut.REALISE})
 STATUTS_MODIFIABLES_PORTEUR = frozenset({Statut.BROUILLON, Statut.A_COMPLETER})
+
+# Rural fragile zone: ZRR until 30 June 2024, replaced by France Ruralités
+# Revitalisation (FRR) from 1 July 2024. The flags are declared with the date whose
+# zoning they follow (`date_zonage`); no communal list of these zonings is loaded.
+DEBUT_FRR = date(2024, 7, 1)
+ZONE_FRAGILE = (
+    Q(zone_qpv=True) | Q(zone_zrr=True) | Q(zone_frr=True) | Q(zone_afr=True) | Q(zone_acv=True)
+)
+
+
+def zonage_rural_en_vigueur(jour: date) -> str:
+    """`"zrr"` before 1 July 2024, `"frr"` from then on."""
+    return "frr" if jour >= DEBUT_FRR else "zrr"
 
 
 def expression_region(chemin: str = ""):
@@ -134,9 +148,26 @@ class Projet(models.Model):
         "CO₂ évité (t/an)", max_digits=12, decimal_places=2, null=True, blank=True
     )
     zone_qpv = models.BooleanField("quartier prioritaire de la ville (QPV)", default=False)
-    zone_zrr = models.BooleanField("zone de revitalisation rurale (ZRR)", default=False)
+    zone_zrr = models.BooleanField(
+        "zone de revitalisation rurale (ZRR)",
+        default=False,
+        help_text="Jusqu'au 30 juin 2024 ; remplacée par France Ruralités Revitalisation.",
+    )
+    zone_frr = models.BooleanField(
+        "France Ruralités Revitalisation (FRR)",
+        default=False,
+        help_text="Depuis le 1er juillet 2024 (remplace les ZRR).",
+    )
     zone_afr = models.BooleanField("zone d'aide à finalité régionale (AFR)", default=False)
     zone_acv = models.BooleanField("Action cœur de ville (ACV)", default=False)
+    date_zonage = models.DateField(
+        "zonages appréciés au",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Date dont les zonages (QPV, ZRR ou FRR, AFR, ACV) ont été suivis : "
+        "celle de la dernière déclaration des zones.",
+    )
     date_debut_prevue = models.DateField("début prévu", null=True, blank=True)
     date_fin_prevue = models.DateField("fin prévue", null=True, blank=True)
 
@@ -215,6 +246,23 @@ class Projet(models.Model):
                 name="projet_siret_format",
             ),
             models.CheckConstraint(
+                condition=Q(zone_zrr=False)
+                | Q(date_zonage__isnull=True)
+                | Q(date_zonage__lt=DEBUT_FRR),
+                name="projet_zrr_avant_frr",
+                violation_error_message="Les zones de revitalisation rurale (ZRR) sont "
+                "remplacées depuis le 1er juillet 2024 par France Ruralités Revitalisation "
+                "(FRR) : indiquez FRR.",
+            ),
+            models.CheckConstraint(
+                condition=Q(zone_frr=False)
+                | Q(date_zonage__isnull=True)
+                | Q(date_zonage__gte=DEBUT_FRR),
+                name="projet_frr_depuis_juillet_2024",
+                violation_error_message="Le zonage France Ruralités Revitalisation (FRR) "
+                "n'existe que depuis le 1er juillet 2024 : avant, indiquez ZRR.",
+            ),
+            models.CheckConstraint(
                 condition=Q(
                     statut__in=[
                         "brouillon",
@@ -246,6 +294,25 @@ class Projet(models.Model):
         if self.commune_id:
             return self.commune.departement.region
         return self.territoire.region_pilote
+
+    @property
+    def zonage_rural(self) -> str:
+        """The rural zoning the dossier follows: `"zrr"` or `"frr"` (by `date_zonage`,
+        else its creation date)."""
+        jour = self.date_zonage or (self.cree_le.date() if self.cree_le else date.today())
+        return zonage_rural_en_vigueur(jour)
+
+    @property
+    def zones_fragiles(self) -> list[str]:
+        """Labels of the fragile zones declared for the dossier."""
+        zones = [
+            ("QPV", self.zone_qpv),
+            ("ZRR", self.zone_zrr),
+            ("FRR", self.zone_frr),
+            ("AFR", self.zone_afr),
+            ("Action cœur de ville", self.zone_acv),
+        ]
+        return [libelle for libelle, oui in zones if oui]
 
     @property
     def libelle_statut_porteur(self) -> str:

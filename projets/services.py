@@ -26,6 +26,7 @@ from .models import (
     Projet,
     Statut,
     TransitionProjet,
+    zonage_rural_en_vigueur,
 )
 
 
@@ -309,11 +310,41 @@ CHAMPS_MODIFIABLES = (
     "co2_evite",
     "zone_qpv",
     "zone_zrr",
+    "zone_frr",
     "zone_afr",
     "zone_acv",
     "date_debut_prevue",
     "date_fin_prevue",
 )
+
+
+CHAMPS_ZONES = ("zone_qpv", "zone_zrr", "zone_frr", "zone_afr", "zone_acv")
+
+
+def date_zonage_apres(avant: Projet, apres: Projet):
+    """The zoning date once `apres`'s zones are saved: today when they are declared
+    (creation, or any zone changed), else the one already recorded."""
+    if avant.pk is None or any(
+        getattr(avant, champ) != getattr(apres, champ) for champ in CHAMPS_ZONES
+    ):
+        return timezone.localdate()
+    return avant.date_zonage
+
+
+def verifier_zones(projet: Projet) -> None:
+    """ZRR until 30 June 2024, FRR from 1 July 2024 (the zoning in force at `date_zonage`);
+    the messages are the model constraints' own."""
+    contraintes = {c.name: c for c in Projet._meta.constraints}
+    if projet.date_zonage is None:
+        return
+    if projet.zone_zrr and zonage_rural_en_vigueur(projet.date_zonage) == "frr":
+        raise ValidationError(
+            {"zone_zrr": contraintes["projet_zrr_avant_frr"].violation_error_message}
+        )
+    if projet.zone_frr and zonage_rural_en_vigueur(projet.date_zonage) == "zrr":
+        raise ValidationError(
+            {"zone_frr": contraintes["projet_frr_depuis_juillet_2024"].violation_error_message}
+        )
 
 
 def verifier_axes(projet: Projet, axes) -> None:
@@ -325,16 +356,19 @@ def verifier_axes(projet: Projet, axes) -> None:
 
 
 def verifier_commune(projet: Projet) -> None:
+    """The location must lie inside the territory's extent (rule of `territoires`)."""
     if projet.commune_id is None:
         return
-    composition = projet.territoire.compositions.filter(phase=projet.phase)
-    if composition.exists() and not composition.filter(epci=projet.commune.epci_id).exists():
-        raise ValidationError(
-            {
-                "commune": "Cette commune n'appartient pas au territoire "
-                f"« {projet.territoire} » pour la phase {projet.phase}."
-            }
-        )
+    refus = projet.territoire.refus_commune(projet.commune, projet.phase)
+    if refus:
+        raise ValidationError({"commune": refus})
+
+
+def verifier_phase(projet: Projet) -> None:
+    """A dossier is created only for a phase its territory is labelled for."""
+    refus = projet.territoire.refus_phase(projet.phase)
+    if refus:
+        raise ValidationError({"phase": refus})
 
 
 def projet_creer(*, user, territoire: Territoire, phase, axes=(), **donnees) -> Projet:
@@ -346,7 +380,10 @@ def projet_creer(*, user, territoire: Territoire, phase, axes=(), **donnees) -> 
         raise ValueError(f"Champs non modifiables : {sorted(inconnus)}")
     with transaction.atomic():
         projet = Projet(territoire=territoire, phase=phase, deposant=user, **donnees)
+        projet.date_zonage = timezone.localdate()  # zoning in force when declared
+        verifier_zones(projet)
         projet.full_clean(exclude=["reference"])
+        verifier_phase(projet)
         verifier_commune(projet)
         verifier_axes(projet, axes)
         region = (
@@ -377,8 +414,12 @@ def projet_modifier(*, projet: Projet, user, axes=None, **donnees) -> Projet:
                 )
         elif not _agent_du_perimetre(user, projet.territoire) or projet.est_final:
             raise PermissionDenied("Vous ne pouvez pas modifier ce dossier.")
+        avant = Projet(pk=projet.pk, **{c: getattr(projet, c) for c in CHAMPS_ZONES})
+        avant.date_zonage = projet.date_zonage
         for champ, valeur in donnees.items():
             setattr(projet, champ, valeur)
+        projet.date_zonage = date_zonage_apres(avant, projet)
+        verifier_zones(projet)
         projet.full_clean()
         verifier_commune(projet)
         if axes is not None:

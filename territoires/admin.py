@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from simple_history.admin import SimpleHistoryAdmin
 
 from gestion.bases import PerimetreAdmin
@@ -11,9 +11,11 @@ from .models import (
     Axe,
     Binome,
     Commune,
+    CommuneTerritoire,
     CompositionTerritoire,
     Departement,
     Habilitation,
+    ImportTerritoires,
     Intercommunalite,
     Labellisation,
     Phase,
@@ -87,12 +89,64 @@ class CompositionInline(admin.TabularInline):
     model = CompositionTerritoire
     extra = 0
     autocomplete_fields = ["epci"]
-    fields = ["phase", "epci"]
+    fields = ["phase", "epci", "partielle", "date_entree", "date_sortie", "import_entree"]
+    readonly_fields = ["import_entree"]
+
+
+class CommuneMembreInline(admin.TabularInline):
+    """Commune-level membership (ANCT list): read-only, written by the importer."""
+
+    model = CommuneTerritoire
+    extra = 0
+    fields = ["phase", "commune", "date_entree", "date_sortie", "import_entree", "import_sortie"]
+    readonly_fields = fields
+    classes = ["collapse"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("phase", "commune")
 
 
 class LabellisationInline(admin.TabularInline):
     model = Labellisation
     extra = 0
+    fk_name = "territoire"
+    fields = ["phase", "date", "date_sortie", "departements", "composition", "successeur"]
+    autocomplete_fields = ["departements"]
+    raw_id_fields = ["successeur"]
+
+
+class EtendueDepartementFiltre(admin.SimpleListFilter):
+    """Territories whose extent touches a département (the one rule of `territoires`)."""
+
+    title = "département (étendue)"
+    parameter_name = "departement"
+
+    def lookups(self, request, model_admin):
+        return [(d.code, str(d)) for d in Departement.objects.all()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.touchant_departements([self.value()])
+        return queryset
+
+
+class EtendueRegionFiltre(EtendueDepartementFiltre):
+    title = "région (pilote ou étendue)"
+    parameter_name = "region"
+
+    def lookups(self, request, model_admin):
+        return [(r.code, r.nom) for r in Region.objects.all()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.touchant_regions([self.value()])
+        return queryset
 
 
 class BinomeInline(admin.StackedInline):
@@ -117,15 +171,15 @@ class TerritoireAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "date_signature_feuille_de_route",
     ]
     list_filter = [
-        "region_pilote",
+        EtendueRegionFiltre,
         "laureat_rebond_industriel",
         "labellisations__phase",
-        "compositions__epci__departement",
+        EtendueDepartementFiltre,
     ]
     list_select_related = ["region_pilote"]
     search_fields = ["nom", "id_anct", "epcis__nom", "epcis__siren"]
     prepopulated_fields = {"slug": ["nom"]}
-    inlines = [CompositionInline, LabellisationInline, BinomeInline]
+    inlines = [LabellisationInline, CompositionInline, CommuneMembreInline, BinomeInline]
     ajout_possible = False
 
     def get_queryset(self, request):
@@ -134,7 +188,12 @@ class TerritoireAdmin(PerimetreAdmin, SimpleHistoryAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                nb_epci=Count("compositions__epci", distinct=True), a_binome=Exists(binome_actif)
+                nb_epci=Count(
+                    "compositions__epci",
+                    filter=Q(compositions__date_sortie__isnull=True),
+                    distinct=True,
+                ),
+                a_binome=Exists(binome_actif),
             )
         )
 
@@ -179,6 +238,18 @@ class NationalSeulementAdmin(PerimetreAdmin):
 
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) and perimetre.est_national(request.user)
+
+
+@admin.register(ImportTerritoires)
+class ImportTerritoiresAdmin(NationalSeulementAdmin):
+    """Journal of the applied territory lists (written by `importer_territoires`)."""
+
+    list_display = ["fichier", "date_fichier", "phase", "applique_le"]
+    list_filter = ["phase"]
+    list_select_related = ["phase"]
+    readonly_fields = ["fichier", "date_fichier", "phase", "applique_le", "resume"]
+    modifiable_par = None
+    ajout_possible = False
 
 
 @admin.register(Habilitation)

@@ -200,7 +200,59 @@ def parmi(queryset, champ: str, visibles):
     return queryset.filter(**{f"{champ}__in": visibles})
 
 
+def condition_etendue(*, departements=None, regions=None) -> Q:
+    """A Q on Territoire: its extent touches one of `departements` (or of `regions`).
+
+    The one territorial rule behind every perimeter and every région / département
+    filter. A territory's extent is, for every labelled phase, the union of:
+    - the départements declared by the programme for that label (always counted, so a
+      territory whose composition is unknown or partial is still seen);
+    - the seats of its current member EPCI (composition known);
+    - the départements of its current member communes (commune-level membership, so
+      that an EPCI spanning départements does not hide a territory).
+    Rows closed by a later import (`date_sortie` set) no longer count.
+    """
+    if (departements is None) == (regions is None):
+        raise ValueError("departements ou regions, l'un des deux")
+    if departements is not None:
+        cle_dep, cle_dep_declare = "epci__departement__in", "departement__in"
+        cle_com = "commune__departement__in"
+        valeur = departements
+    else:
+        cle_dep, cle_dep_declare = "epci__departement__region__in", "departement__region__in"
+        cle_com = "commune__departement__region__in"
+        valeur = regions
+    declare = Labellisation.departements.through.objects.filter(
+        labellisation__territoire=OuterRef("pk"), **{cle_dep_declare: valeur}
+    )
+    epci = CompositionTerritoire.objects.filter(
+        territoire=OuterRef("pk"), date_sortie__isnull=True, **{cle_dep: valeur}
+    )
+    communes = CommuneTerritoire.objects.filter(
+        territoire=OuterRef("pk"), date_sortie__isnull=True, **{cle_com: valeur}
+    )
+    condition = Q(Exists(declare)) | Q(Exists(epci)) | Q(Exists(communes))
+    if regions is not None:
+        condition |= Q(region_pilote__in=regions)
+    return condition
+
+
 class TerritoireQuerySet(models.QuerySet):
+    def touchant_departements(self, departements):
+        """Territories whose extent touches one of `departements` (codes or rows)."""
+        return self.filter(condition_etendue(departements=departements))
+
+    def touchant_regions(self, regions):
+        """Territories piloted by one of `regions` or whose extent touches them."""
+        return self.filter(condition_etendue(regions=regions))
+
+    def labellises_le(self, jour, phase=None):
+        """Territories holding a label in force on `jour` (history: entry and exit dates)."""
+        labels = Labellisation.objects.en_vigueur_le(jour).filter(territoire=OuterRef("pk"))
+        if phase is not None:
+            labels = labels.filter(phase=phase)
+        return self.filter(Exists(labels))
+
     def visibles_par(self, user):
         """The one perimeter entry point: territories `user` may see."""
         if user is None or not user.is_authenticated or not user.is_active:
@@ -214,14 +266,20 @@ class TerritoireQuerySet(models.QuerySet):
         return self.filter(habilitation.condition_territoires())
 
     def avec_composition(self):
-        """Composition per phase, labels and the active binôme, prefetched (3 queries)."""
+        """Current composition per phase, labels (declared départements, successor) and
+        the active binôme, prefetched (4 queries)."""
         return self.prefetch_related(
             models.Prefetch(
                 "compositions",
-                queryset=CompositionTerritoire.objects.select_related("phase", "epci"),
+                queryset=CompositionTerritoire.objects.en_vigueur().select_related("phase", "epci"),
             ),
             models.Prefetch(
-                "labellisations", queryset=Labellisation.objects.select_related("phase")
+                "labellisations",
+                queryset=Labellisation.objects.select_related(
+                    "phase", "successeur__territoire"
+                ).prefetch_related(
+                    models.Prefetch("departements", queryset=Departement.objects.order_by("code"))
+                ),
             ),
             models.Prefetch(
                 "binomes",
@@ -286,22 +344,135 @@ class Territoire(models.Model):
         super().save(*args, **kwargs)
 
     def departements(self, phase=None):
-        """Départements touched by the territory, derived from its EPCI seats."""
-        compositions = self.compositions.all()
+        """Départements of the territory's extent (see `condition_etendue`): declared by
+        the programme, seats of its member EPCI and départements of its member communes."""
+        labels = self.labellisations.all()
+        compositions = self.compositions.filter(date_sortie__isnull=True)
+        communes = self.communes_membres.filter(date_sortie__isnull=True)
         if phase is not None:
+            labels = labels.filter(phase=phase)
             compositions = compositions.filter(phase=phase)
+            communes = communes.filter(phase=phase)
         return Departement.objects.filter(
-            intercommunalites__compositions__in=compositions
-        ).distinct()
+            Q(pk__in=labels.values("departements"))
+            | Q(pk__in=compositions.values("epci__departement"))
+            | Q(pk__in=communes.values("commune__departement"))
+        )
+
+    def departements_declares(self, phase=None):
+        labels = self.labellisations.all()
+        if phase is not None:
+            labels = labels.filter(phase=phase)
+        return Departement.objects.filter(pk__in=labels.values("departements"))
 
     def regions(self, phase=None):
-        return Region.objects.filter(departements__in=self.departements(phase)).distinct()
+        return Region.objects.filter(
+            Q(departements__in=self.departements(phase)) | Q(pk=self.region_pilote_id)
+        ).distinct()
 
     def binome_actif(self):
         return self.binomes.filter(date_fin__isnull=True).first()
 
+    # -- Dossier checks: a dossier is created for a phase the territory is labelled for,
+    # and located in a commune inside the territory's extent for that phase.
+
+    def refus_phase(self, phase, jour=None) -> str | None:
+        """Why no dossier may be created for `phase` on `jour` (None when it may)."""
+        from django.utils import timezone
+
+        jour = jour or timezone.localdate()
+        label = self.labellisations.filter(phase=phase).first()
+        if label is None:
+            return f"Le territoire « {self} » n'est pas labellisé pour la phase « {phase} »."
+        if label.date_sortie is not None and label.date_sortie <= jour:
+            return (
+                f"Le territoire « {self} » n'est plus labellisé pour la phase « {phase} » "
+                f"depuis le {label.date_sortie:%d/%m/%Y}."
+            )
+        return None
+
+    def _etendue_communale(self, phase):
+        """(open member communes, open member EPCI rows, label, composition complete?)."""
+        membres = self.communes_membres.filter(phase=phase, date_sortie__isnull=True)
+        compositions = self.compositions.filter(phase=phase, date_sortie__isnull=True)
+        label = self.labellisations.filter(phase=phase).first()
+        complete = label is not None and label.composition == Labellisation.EtatComposition.COMPLETE
+        return membres, compositions, label, complete
+
+    def contient_commune(self, commune, phase) -> bool:
+        """Is `commune` inside the territory's extent for `phase`?
+
+        Composition known to be complete: its member communes (official ANCT list,
+        so a commune of a partly included EPCI may be outside), else the communes of
+        its member EPCI. Composition partial or unknown: member communes, communes of
+        member EPCI, and communes of the départements declared by the programme."""
+        membres, compositions, label, complete = self._etendue_communale(phase)
+        if membres.filter(commune=commune).exists():
+            return True
+        if complete and membres.exists():
+            return False
+        if commune.epci_id and compositions.filter(epci_id=commune.epci_id).exists():
+            return True
+        if label is None or (complete and compositions.exists()):
+            return False
+        return label.departements.filter(pk=commune.departement_id).exists()
+
+    def communes_possibles(self, phase):
+        """The communes a dossier of `phase` may be located in (same rule as
+        `contient_commune`), for choice lists."""
+        membres, compositions, label, complete = self._etendue_communale(phase)
+        par_membres = Q(pk__in=membres.values("commune"))
+        if complete and membres.exists():
+            return Commune.objects.filter(par_membres)
+        condition = par_membres | Q(epci__in=compositions.values("epci"))
+        if label is not None and not (complete and compositions.exists()):
+            condition |= Q(departement__in=label.departements.all())
+        return Commune.objects.filter(condition, obsolete=False)
+
+    def refus_commune(self, commune, phase) -> str | None:
+        if self.contient_commune(commune, phase):
+            return None
+        declares = ", ".join(
+            self.departements_declares(phase).order_by("code").values_list("code", flat=True)
+        )
+        precision = f" (départements déclarés : {declares})" if declares else ""
+        return (
+            f"La commune « {commune} » n'appartient pas au territoire « {self} » pour la "
+            f"phase « {phase} »{precision}."
+        )
+
+
+class ImportTerritoires(models.Model):
+    """One applied import of a territory list: which file, of which date, what changed."""
+
+    fichier = models.CharField("fichier", max_length=255)
+    date_fichier = models.DateField(
+        "date du fichier", help_text="Millésime de la liste (date de publication)."
+    )
+    phase = models.ForeignKey(
+        Phase, on_delete=models.PROTECT, related_name="imports", verbose_name="phase"
+    )
+    applique_le = models.DateTimeField("appliqué le", auto_now_add=True)
+    resume = models.TextField("différences appliquées", blank=True)
+
+    class Meta:
+        verbose_name = "import de liste de territoires"
+        verbose_name_plural = "imports de listes de territoires"
+        ordering = ["-applique_le"]
+
+    def __str__(self):
+        return f"{self.fichier} du {self.date_fichier:%d/%m/%Y} ({self.phase})"
+
+
+class EnVigueurQuerySet(models.QuerySet):
+    def en_vigueur(self):
+        """Rows not closed by a later import."""
+        return self.filter(date_sortie__isnull=True)
+
 
 class CompositionTerritoire(models.Model):
+    """An EPCI member of a territory for a phase (whole, or partly: see `partielle`)."""
+
     territoire = models.ForeignKey(
         Territoire,
         on_delete=models.CASCADE,
@@ -317,6 +488,31 @@ class CompositionTerritoire(models.Model):
         related_name="compositions",
         verbose_name="intercommunalité",
     )
+    partielle = models.BooleanField(
+        "EPCI en partie seulement",
+        default=False,
+        help_text="Seules certaines communes de l'intercommunalité sont dans le territoire.",
+    )
+    date_entree = models.DateField("entrée", null=True, blank=True)
+    date_sortie = models.DateField("sortie", null=True, blank=True)
+    import_entree = models.ForeignKey(
+        ImportTerritoires,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="import d'entrée",
+    )
+    import_sortie = models.ForeignKey(
+        ImportTerritoires,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="import de sortie",
+    )
+
+    objects = EnVigueurQuerySet.as_manager()
 
     class Meta:
         verbose_name = "composition (EPCI membre)"
@@ -326,13 +522,93 @@ class CompositionTerritoire(models.Model):
             models.UniqueConstraint(
                 fields=["territoire", "phase", "epci"], name="composition_unique"
             ),
+            models.CheckConstraint(
+                condition=Q(date_sortie__isnull=True)
+                | Q(date_entree__isnull=True)
+                | Q(date_sortie__gte=F("date_entree")),
+                name="composition_dates_ordonnees",
+            ),
         ]
 
     def __str__(self):
         return f"{self.epci} — {self.phase}"
 
 
+class CommuneTerritoire(models.Model):
+    """A commune member of a territory for a phase (the ANCT list's level)."""
+
+    territoire = models.ForeignKey(
+        Territoire,
+        on_delete=models.CASCADE,
+        related_name="communes_membres",
+        verbose_name="territoire",
+    )
+    phase = models.ForeignKey(
+        Phase, on_delete=models.PROTECT, related_name="communes_membres", verbose_name="phase"
+    )
+    commune = models.ForeignKey(
+        Commune,
+        on_delete=models.PROTECT,
+        related_name="territoires_membres",
+        verbose_name="commune",
+    )
+    date_entree = models.DateField("entrée", null=True, blank=True)
+    date_sortie = models.DateField("sortie", null=True, blank=True)
+    import_entree = models.ForeignKey(
+        ImportTerritoires,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="import d'entrée",
+    )
+    import_sortie = models.ForeignKey(
+        ImportTerritoires,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="import de sortie",
+    )
+
+    objects = EnVigueurQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "commune membre"
+        verbose_name_plural = "communes membres"
+        ordering = ["phase__date_debut", "commune__nom"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territoire", "phase", "commune"], name="commune_territoire_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(date_sortie__isnull=True)
+                | Q(date_entree__isnull=True)
+                | Q(date_sortie__gte=F("date_entree")),
+                name="commune_territoire_dates_ordonnees",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.commune} — {self.phase}"
+
+
+class LabellisationQuerySet(models.QuerySet):
+    def en_vigueur_le(self, jour):
+        """Labels in force on `jour`: entered, not exited, within their phase."""
+        return self.filter(date__lte=jour, phase__date_fin__gte=jour).filter(
+            Q(date_sortie__isnull=True) | Q(date_sortie__gt=jour)
+        )
+
+
 class Labellisation(models.Model):
+    """A territory's label for a phase: entry and exit dates, declared extent, successor."""
+
+    class EtatComposition(models.TextChoices):
+        COMPLETE = "complete", "Complète"
+        PARTIELLE = "partielle", "Partielle"
+        INCONNUE = "inconnue", "Non renseignée"
+
     territoire = models.ForeignKey(
         Territoire,
         on_delete=models.CASCADE,
@@ -343,6 +619,45 @@ class Labellisation(models.Model):
         Phase, on_delete=models.PROTECT, related_name="labellisations", verbose_name="phase"
     )
     date = models.DateField("date de labellisation")
+    date_sortie = models.DateField(
+        "date de sortie",
+        null=True,
+        blank=True,
+        help_text="Vide tant que le territoire est labellisé (jusqu'à la fin de la phase).",
+    )
+    departements = models.ManyToManyField(
+        Departement,
+        blank=True,
+        related_name="labellisations",
+        verbose_name="départements déclarés",
+        help_text="Départements du territoire déclarés par le programme pour cette phase.",
+    )
+    composition = models.CharField(
+        "composition connue",
+        max_length=10,
+        choices=EtatComposition.choices,
+        default=EtatComposition.INCONNUE,
+    )
+    successeur = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="predecesseurs",
+        verbose_name="labellisation suivante",
+        help_text="Territoire qui lui succède à la phase suivante (renommé ou recomposé).",
+    )
+    source = models.CharField("source", max_length=255, blank=True)
+    import_sortie = models.ForeignKey(
+        ImportTerritoires,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="import de sortie",
+    )
+
+    objects = LabellisationQuerySet.as_manager()
 
     class Meta:
         verbose_name = "labellisation"
@@ -350,10 +665,30 @@ class Labellisation(models.Model):
         ordering = ["phase__date_debut"]
         constraints = [
             models.UniqueConstraint(fields=["territoire", "phase"], name="labellisation_unique"),
+            models.CheckConstraint(
+                condition=Q(date_sortie__isnull=True) | Q(date_sortie__gte=F("date")),
+                name="labellisation_dates_ordonnees",
+                violation_error_message="La date de sortie précède la date de labellisation.",
+            ),
+            models.CheckConstraint(
+                condition=Q(composition__in=["complete", "partielle", "inconnue"]),
+                name="labellisation_composition_valide",
+            ),
         ]
 
     def __str__(self):
         return f"{self.territoire} — {self.phase}"
+
+    def clean(self):
+        if self.successeur_id and self.successeur.phase.date_debut <= self.phase.date_debut:
+            raise ValidationError(
+                {"successeur": "Le successeur doit être labellisé pour une phase ultérieure."}
+            )
+
+    def en_vigueur_le(self, jour) -> bool:
+        return self.date <= jour <= self.phase.date_fin and (
+            self.date_sortie is None or jour < self.date_sortie
+        )
 
 
 class BinomeQuerySet(models.QuerySet):
@@ -472,23 +807,9 @@ class Habilitation(models.Model):
         if self.echelon == self.Echelon.NATIONAL:
             return Q()
         if self.echelon == self.Echelon.REGION:
-            regions = self.regions.all()
-            return Q(region_pilote__in=regions) | Q(
-                Exists(
-                    CompositionTerritoire.objects.filter(
-                        territoire=OuterRef("pk"), epci__departement__region__in=regions
-                    )
-                )
-            )
+            return condition_etendue(regions=self.regions.all())
         if self.echelon == self.Echelon.DEPARTEMENT:
-            return Q(
-                Exists(
-                    CompositionTerritoire.objects.filter(
-                        territoire=OuterRef("pk"),
-                        epci__departement__in=self.departements.all(),
-                    )
-                )
-            )
+            return condition_etendue(departements=self.departements.all())
         return Q(pk__in=self.territoires.all())
 
     @property

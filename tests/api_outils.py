@@ -60,7 +60,10 @@ def projet(territoire, statut, **champs):
 @pytest.fixture
 def donnees_api(monde, personas):
     adn, ales = monde["adn"], monde["ales"]
-    Labellisation.objects.create(territoire=adn, phase=monde["phase"], date=date(2023, 11, 9))
+    # The factory labels composed territories at the phase's start: date it as announced.
+    Labellisation.objects.update_or_create(
+        territoire=adn, phase=monde["phase"], defaults={"date": date(2023, 11, 9)}
+    )
     Binome.objects.create(
         territoire=adn,
         elu_nom="Simon Plénet",

@@ -16,6 +16,7 @@ from territoires.models import (
     Departement,
     Habilitation,
     Intercommunalite,
+    Labellisation,
     Phase,
     Region,
     Territoire,
@@ -102,10 +103,13 @@ class TerritoireFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def epcis(self, create, extracted, **kwargs):
-        """`TerritoireFactory(epcis=[epci, ...])` composes it for the 2023-2027 phase."""
+        """`TerritoireFactory(epcis=[epci, ...])` composes and labels it for 2023-2027."""
         if not create or not extracted:
             return
         phase = PhaseFactory()
+        Labellisation.objects.get_or_create(
+            territoire=self, phase=phase, defaults={"date": phase.date_debut}
+        )
         for epci in extracted:
             CompositionTerritoire.objects.create(territoire=self, phase=phase, epci=epci)
 

@@ -45,7 +45,16 @@ def test_territoire_par_slug_ou_identifiant_anct(api, donnees_api, monde):
     par_slug = api.get(f"/api/v1/territoires/{adn.slug}/").json()
     assert api.get("/api/v1/territoires/ti-8413/").json() == par_slug
     assert par_slug["binome"]["elu_nom"] == "Simon Plénet"
-    assert par_slug["labellisations"] == [{"phase": "2023-2027", "date": "2023-11-09"}]
+    assert par_slug["labellisations"] == [
+        {
+            "phase": "2023-2027",
+            "date": "2023-11-09",
+            "date_sortie": None,
+            "composition": "inconnue",
+            "departements": [],
+            "successeur": None,
+        }
+    ]
     assert {c["siren"] for c in par_slug["composition"]} == {
         monde["epci_07"].siren,
         monde["epci_26"].siren,
@@ -248,9 +257,10 @@ def test_statistiques_du_programme(api, donnees_api, monde):
     assert axes["2023-2027-competences"]["aide_engagee"] == "50000.00"
     assert axes["2023-2027-foncier"]["nombre_projets"] == 1
     phase = stats["par_phase"][0]
+    # The three territories of the test world are labelled for 2023-2027 (factory).
     assert (phase["phase"], phase["nombre_territoires"], phase["nombre_projets"]) == (
         "2023-2027",
-        1,
+        3,
         2,
     )
     territoires = {t["territoire"]: t for t in stats["par_territoire"]}

@@ -264,10 +264,11 @@ def test_localisation_recherche_sans_javascript(porteur, brouillon, monde):
 def test_localisation_commune_hors_territoire_refusee(porteur, brouillon, monde):
     reponse = porteur.post(section(brouillon, "localisation"), {"commune": "30007"})
     assert "Sélectionnez un choix valide" in reponse.context["form"].errors["commune"][0]
-    porteur.post(section(brouillon, "localisation"), {"commune": "07010", "zone_zrr": "on"})
+    # Since 1 July 2024 the rural zone is FRR (ZRR is no longer offered).
+    porteur.post(section(brouillon, "localisation"), {"commune": "07010", "zone_frr": "on"})
     brouillon.refresh_from_db()
     assert brouillon.commune_id == "07010"
-    assert brouillon.zone_zrr
+    assert brouillon.zone_frr and not brouillon.zone_zrr
 
 
 def test_reprendre_un_brouillon_affiche_les_valeurs(porteur, projet_adn):

@@ -1,5 +1,6 @@
 """Issue 2: reference data importers (the full import is tested once, here)."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,20 @@ def test_import_complet_du_referentiel_et_des_territoires(capsys):
     # Derived from communes (Apremont, Aranc, Arbent…): their EPCI is in the composition.
     epci_apremont = Commune.objects.get(code_insee="01011").epci_id
     assert oyonnax.epcis.filter(siren=epci_apremont).exists()
+    # Issue 18: commune-level membership, partial EPCI, declared extent, successors, history.
+    assert oyonnax.communes_membres.filter(commune_id="01011").exists()
+    assert oyonnax.compositions.get(epci_id=epci_apremont).partielle
+    lpt = Territoire.objects.get(slug="lacq-pau-tarbes")
+    assert set(lpt.departements().values_list("code", flat=True)) == {"64", "65"}
+    assert set(lpt.regions().values_list("code", flat=True)) == {"75", "76"}
+    nab = Territoire.objects.get(slug="nord-ardeche-et-boutieres")
+    assert nab.labellisations.get().successeur == adn.labellisations.get(phase__code="2023-2027")
+    phase_1 = sum(
+        "2018-2022" in ligne.split(";")[2]
+        for ligne in (FIXTURES / "territoires-connus.csv").read_text().splitlines()[1:]
+    )
+    assert Territoire.objects.labellises_le(date(2021, 6, 1)).count() == phase_1 == 34
+    assert Territoire.objects.labellises_le(date(2024, 6, 1)).count() == 25
 
     avant = _comptes()
     capsys.readouterr()
