@@ -18,7 +18,15 @@ from territoires.models import Departement, Territoire
 
 from . import services
 from .importation import importer_dossiers
-from .models import AvisRevue, Message, PieceJointe, Projet, RevueRegionale, TransitionProjet
+from .models import (
+    STATUTS_PUBLICS,
+    AvisRevue,
+    Message,
+    PieceJointe,
+    Projet,
+    RevueRegionale,
+    TransitionProjet,
+)
 
 COLONNES_EXPORT = [
     ("référence", "reference"),
@@ -463,6 +471,12 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
                 for t in services.transitions_possibles(user=request.user, projet=obj)
                 if t.acteur is services.Acteur.AGENT
             ]
+            # Aid entry from the dossier (financements' admin, prefilled by `?projet=`).
+            context["ajout_aide_possible"] = (
+                obj.statut in STATUTS_PUBLICS
+                and obj.abandon_demande_le is None
+                and services.peut_instruire_projet(user=request.user, projet=obj)
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def vue_transition(self, request, pk, nom):
