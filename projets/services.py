@@ -523,3 +523,53 @@ def message_envoyer(*, projet: Projet, user, texte: str) -> Message:
         message = Message.objects.create(projet=projet, auteur=user, texte=texte)
         notifications.planifier_message_recu(message=message)
     return message
+
+
+def revue_creer(
+    *,
+    user,
+    region,
+    date,
+    conseil_regional: str,
+    prefecture_region: str,
+    intitule: str = "",
+    membres_presents: str = "",
+):
+    """Record a regional acceleration review, held by the Région and the préfecture de
+    région; only an instructor of that région records it."""
+    from territoires.perimetre import regions_visibles
+
+    from .models import RevueRegionale
+
+    if not peut_instruire(user) or not regions_visibles(user).filter(pk=region.pk).exists():
+        raise PermissionDenied("Cette revue sort de votre périmètre.")
+    with transaction.atomic():
+        revue = RevueRegionale(
+            region=region,
+            date=date,
+            intitule=intitule,
+            conseil_regional=conseil_regional,
+            prefecture_region=prefecture_region,
+            membres_presents=membres_presents,
+        )
+        revue.full_clean()
+        revue._history_user = user
+        revue.save()
+    return revue
+
+
+def revue_avis_enregistrer(*, user, revue, projet: Projet, avis: str, commentaire: str = ""):
+    """Put `projet` on `revue`'s agenda with its opinion (or change the opinion)."""
+    from .models import AvisRevue
+
+    if not _agent_du_perimetre(user, projet.territoire):
+        raise PermissionDenied("Ce dossier sort de votre périmètre.")
+    with transaction.atomic():
+        ligne = AvisRevue.objects.filter(revue=revue, projet=projet).first() or AvisRevue(
+            revue=revue, projet=projet
+        )
+        ligne.avis = avis
+        ligne.commentaire = commentaire
+        ligne.full_clean()
+        ligne.save()
+    return ligne
