@@ -373,6 +373,9 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).avec_verse()
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # no payment before the aid exists
+
     def get_autocomplete_fields(self, request):
         # Aid entry from a dossier: the fitting envelopes are few, offered as a list.
         if "projet" in request.GET:
@@ -550,12 +553,25 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
                     request, "Abandon constaté : aides réglées, reversements enregistrés."
                 )
             return HttpResponseRedirect(retour)
-        aides = (
-            Aide.objects.filter(projet=projet)
+        aides = [
+            {
+                "dispositif": aide.enveloppe.dispositif,
+                "statut": aide.get_statut_display(),
+                "montant": euros(aide.montant),
+                "verse": euros(aide.montant_verse),
+                "effet": (
+                    "inchangée"
+                    if not aide.est_vivante
+                    else f"résiliée : le reste est libéré, {euros(aide.montant_verse)} à reverser"
+                    if aide.montant_verse
+                    else "annulée : le montant revient à l'enveloppe"
+                ),
+            }
+            for aide in Aide.objects.filter(projet=projet)
             .avec_verse()
             .select_related("enveloppe__dispositif")
             .order_by("pk")
-        )
+        ]
         return TemplateResponse(
             request,
             "admin/financements/aide/regler_abandon.html",
