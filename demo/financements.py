@@ -31,10 +31,9 @@ def _agent(comptes, region_id):
 
 
 def _porteur(comptes, projet):
-    from demo.donnees import TERRITOIRE_PORTEUR
-
+    """The lead account of the dossier's territory (see demo.donnees.creer_comptes)."""
     slug = projet.territoire.slug
-    return comptes["porteur-adn" if slug == TERRITOIRE_PORTEUR else f"porteur-{slug}"[:150]]
+    return comptes.get(f"porteur-{slug}"[:150]) or comptes["porteur-adn"]
 
 
 def _faire_vivre(rng, agent, aide, palier: int, annee: int) -> None:
@@ -83,7 +82,9 @@ def _envelopes_rebond(national, rebond, territoires) -> dict:
     return par_territoire
 
 
-def charger_financements(rng, comptes) -> None:
+def charger_financements(rng, comptes, *, territoires_demo=(), pdf_factice=None) -> None:
+    """`territoires_demo` (slugs) and `pdf_factice` come from demo.donnees, which calls
+    this loader (no import back: no cycle)."""
     if Enveloppe.objects.exists():
         return
     national = comptes["national"]
@@ -146,7 +147,7 @@ def charger_financements(rng, comptes) -> None:
         services.enveloppe_allouer(
             user=national, dispositif=ingenierie, region=enveloppe.region, annee=2025, montant=cible
         )
-    charger_fonds_acceleration(rng, comptes)
+    charger_fonds_acceleration(rng, comptes, territoires_demo, pdf_factice)
     if payees:
         _abandon_regle(comptes, payees[0])
 
@@ -168,7 +169,7 @@ def _abandon_regle(comptes, aide) -> None:
     )
 
 
-def charger_fonds_acceleration(rng, comptes) -> None:
+def charger_fonds_acceleration(rng, comptes, territoires_demo, pdf_factice) -> None:
     """Fonds d'accélération (2018-2022): dossiers examined by a regional acceleration
     review in each demo région, aids on those with a favourable opinion, one co-financed
     by the Région (a demo dispositif of the Région's own money)."""
@@ -180,7 +181,7 @@ def charger_fonds_acceleration(rng, comptes) -> None:
     for code, nom_region in REGIONS.items():
         region = Region.objects.get(code=code)
         agent = _agent(comptes, code)
-        dossiers = _dossiers_2018_2022(rng, comptes, region, phase)
+        dossiers = _dossiers_2018_2022(rng, comptes, region, phase, territoires_demo, pdf_factice)
         if not dossiers:
             continue
         revue = projets_services.revue_creer(
@@ -230,11 +231,9 @@ def charger_fonds_acceleration(rng, comptes) -> None:
                 _cofinancement_region(comptes, region, nom_region, projet)
 
 
-def _dossiers_2018_2022(rng, comptes, region, phase) -> list:
-    from demo.donnees import BINOMES, pdf_factice
-
+def _dossiers_2018_2022(rng, comptes, region, phase, territoires_demo, pdf_factice) -> list:
     territoire = (
-        region.territoires_pilotes.filter(slug__in=BINOMES, compositions__isnull=False)
+        region.territoires_pilotes.filter(slug__in=territoires_demo, compositions__isnull=False)
         .distinct()
         .order_by("slug")
         .first()
@@ -251,9 +250,7 @@ def _dossiers_2018_2022(rng, comptes, region, phase) -> list:
     composition = territoire.compositions.filter(phase=phase)
     if composition.exists():
         communes = [c for c in communes if composition.filter(epci=c.epci_id).exists()]
-    porteur = comptes.get(
-        "porteur-adn" if territoire.slug == "ardeche-drome-nord" else f"porteur-{territoire.slug}"
-    )
+    porteur = comptes.get(f"porteur-{territoire.slug}"[:150]) or comptes["porteur-adn"]
     agent = _agent(comptes, region.code)
     dossiers = []
     for n, (titre, nature) in enumerate(
