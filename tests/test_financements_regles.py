@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 
 from financements import regles, services
 from financements.models import Aide, Enveloppe, RegimeAide, Versement
@@ -528,3 +529,15 @@ def test_revue_n_inscrit_que_les_dossiers_de_sa_region(monde, personas):
     with pytest.raises(ValidationError, match="Seuls les dossiers de la région"):
         avis.full_clean()
     assert retenir  # imported helper used by other tests
+
+
+def test_le_portail_annonce_la_demande_d_abandon(client, dossier_aide, personas):
+    projet, *_ = dossier_aide
+    client.force_login(personas["porteur-adn"])
+    reponse = client.post(
+        reverse("dossier_abandonner", args=[projet.reference]),
+        {"commentaire": "Le site est vendu."},
+        follow=True,
+    )
+    assert "Votre demande d&#x27;abandon est transmise" in reponse.text
+    assert Projet.objects.get(pk=projet.pk).statut == Statut.RETENU
