@@ -378,5 +378,5 @@ def charger(seed: int = 2026, stdout=None) -> dict:
     projets = creer_dossiers(rng, comptes)
     from demo.financements import charger_financements
 
-    charger_financements(rng, comptes)
+    charger_financements(rng, comptes, territoires_demo=list(BINOMES), pdf_factice=pdf_factice)
     return {"comptes": comptes, "projets": projets}

@@ -13,7 +13,7 @@ from commun.formats import euros
 from gestion.bases import LectureSeuleInline, PerimetreAdmin
 
 from . import services
-from .models import Aide, Dispositif, Enveloppe, Operateur, Versement
+from .models import PLAFOND_DE_MINIMIS, Aide, Dispositif, Enveloppe, Operateur, Versement
 
 COLONNES_AIDES = [
     ("dossier", "projet__reference"),
@@ -81,7 +81,29 @@ class DispositifAdmin(PerimetreAdmin, SimpleHistoryAdmin):
 class EnveloppeForm(forms.ModelForm):
     class Meta:
         model = Enveloppe
-        fields = ["dispositif", "region", "annee", "montant"]
+        fields = ["dispositif", "region", "territoire", "annee", "montant"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "region" in self.fields:
+            self.fields["region"].required = False
+            self.fields[
+                "region"
+            ].help_text = (
+                "Enveloppe territoriale : laissez vide, c'est la région pilote du territoire."
+            )
+
+    def clean(self):
+        donnees = super().clean()
+        if "region" in self.fields and not donnees.get("region") and not donnees.get("territoire"):
+            self.add_error("region", "Choisissez la région (ou le territoire).")
+        return donnees
+
+    def _post_clean(self):
+        # The service checks the rules and the uniqueness (territorial or regional).
+        if self.instance.pk is None and getattr(self, "cleaned_data", {}).get("territoire"):
+            self.instance.region = self.cleaned_data["territoire"].region_pilote
+        super()._post_clean()
 
 
 @admin.register(Enveloppe)
@@ -98,10 +120,12 @@ class EnveloppeAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "montant_disponible",
         "consommation",
     ]
-    list_filter = ["dispositif", "region", "annee"]
-    list_select_related = ["dispositif", "region"]
-    search_fields = ["dispositif__nom", "region__nom"]
+    list_filter = ["dispositif", "region", "annee", ("territoire", admin.EmptyFieldListFilter)]
+    list_select_related = ["dispositif", "region", "territoire"]
+    search_fields = ["dispositif__nom", "dispositif__code", "region__nom", "territoire__nom"]
+    autocomplete_fields = ["territoire"]
     readonly_fields = [
+        "departements_pilotes_affiches",
         "montant_propose",
         "montant_engage",
         "montant_conventionne",
@@ -115,7 +139,30 @@ class EnveloppeAdmin(PerimetreAdmin, SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         champs = list(super().get_readonly_fields(request, obj))
-        return champs + (["dispositif", "region", "annee"] if obj else [])
+        return champs + (["dispositif", "region", "territoire", "annee"] if obj else [])
+
+    def get_search_results(self, request, queryset, search_term):
+        """Words match the dispositif, the région or the territory; a year matches the
+        year (« rebond 2025 auvergne »), each word narrowing the results."""
+        from django.db.models import Q
+
+        for mot in search_term.split():
+            if mot.isdigit() and len(mot) == 4:
+                queryset = queryset.filter(annee=int(mot))
+            else:
+                queryset = queryset.filter(
+                    Q(dispositif__nom__icontains=mot)
+                    | Q(dispositif__code__icontains=mot)
+                    | Q(region__nom__icontains=mot)
+                    | Q(territoire__nom__icontains=mot)
+                )
+        return queryset, False
+
+    @admin.display(description="départements pilotes")
+    def departements_pilotes_affiches(self, obj):
+        if obj is None or obj.territoire_id is None:
+            return "—"
+        return ", ".join(str(d) for d in obj.departements_pilotes.all()) or "—"
 
     def _chiffre(nom, libelle):  # noqa: N805 - small factory of display methods
         @admin.display(description=libelle, ordering=nom)
@@ -145,7 +192,8 @@ class EnveloppeAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         cree = services.enveloppe_allouer(
             user=request.user,
             dispositif=obj.dispositif,
-            region=obj.region,
+            region=None if obj.territoire_id else obj.region,
+            territoire=obj.territoire,
             annee=obj.annee,
             montant=form.cleaned_data["montant"],
         )
@@ -159,29 +207,70 @@ class VersementInline(LectureSeuleInline):
     readonly_fields = fields
 
 
+def champ_date(label: str) -> forms.DateField:
+    """A date field with the browser's date picker (no script: CSP-friendly)."""
+    return forms.DateField(
+        label=label,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+    )
+
+
 class AideCreationForm(forms.ModelForm):
     class Meta:
         model = Aide
-        fields = ["enveloppe", "projet", "montant", "nature", "reference_decision", "date_decision"]
+        fields = [
+            "projet",
+            "enveloppe",
+            "montant",
+            "nature",
+            "attribuant",
+            "reference_decision",
+            "date_decision",
+        ]
+        widgets = {
+            "date_decision": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        }
 
 
 class DateForm(forms.Form):
-    date_convention = forms.DateField(label="Date de la convention (AAAA-MM-JJ)")
+    date_convention = champ_date("Date de la convention")
 
 
 class MotifForm(forms.Form):
     motif = forms.CharField(label="Motif d'annulation", widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class CorrectionForm(forms.Form):
+    montant = forms.DecimalField(label="Montant corrigé (€)", max_digits=14, decimal_places=2)
+    motif = forms.CharField(
+        label="Motif de la correction", widget=forms.Textarea(attrs={"rows": 2}), max_length=500
+    )
+
+
+class ReglementAbandonForm(forms.Form):
+    date_ordre_reversement = champ_date("Date de l'ordre de reversement")
+    commentaire = forms.CharField(
+        label="Commentaire", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class VersementForm(forms.Form):
     montant = forms.DecimalField(label="Montant (€)", max_digits=14, decimal_places=2)
-    date_versement = forms.DateField(label="Date du versement (AAAA-MM-JJ)")
+    date_versement = champ_date("Date du versement")
     reference = forms.CharField(label="Référence", required=False, max_length=100)
 
 
 OPERATIONS = {
     # name: (label, form, service call)
     "engager": ("Engager", None, lambda user, aide, d: services.aide_engager(user=user, aide=aide)),
+    "corriger": (
+        "Corriger le montant",
+        CorrectionForm,
+        lambda user, aide, d: services.aide_corriger_montant(
+            user=user, aide=aide, montant=d["montant"], motif=d["motif"]
+        ),
+    ),
     "conventionner": (
         "Conventionner",
         DateForm,
@@ -206,6 +295,21 @@ OPERATIONS = {
         ),
     ),
 }
+
+
+# The operations each aid state allows (the others are neither shown nor accepted).
+OPERATIONS_PAR_STATUT = {
+    Aide.Statut.PROPOSEE: ("engager", "corriger", "annuler"),
+    Aide.Statut.ENGAGEE: ("conventionner", "verser", "annuler"),
+    Aide.Statut.CONVENTIONNEE: ("verser", "annuler"),
+}
+
+
+def operations_possibles(aide: Aide) -> list[str]:
+    noms = OPERATIONS_PAR_STATUT.get(aide.statut, ())
+    if "annuler" in noms and getattr(aide, "montant_verse", None):
+        noms = tuple(n for n in noms if n != "annuler")  # paid: settle, never cancel
+    return list(noms)
 
 
 @admin.register(Aide)
@@ -253,16 +357,78 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "nature",
         "statut",
         "montant_verse",
+        "attribuant",
+        "cumul_de_minimis",
         "reference_decision",
         "date_decision",
         "date_convention",
         "motif_annulation",
+        "montant_libere",
+        "montant_a_reverser",
+        "date_ordre_reversement",
         "cree_le",
         "modifie_le",
     ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).avec_verse()
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # no payment before the aid exists
+
+    def get_autocomplete_fields(self, request):
+        # Aid entry from a dossier: the fitting envelopes are few, offered as a list.
+        if "projet" in request.GET:
+            return ["projet"]
+        return self.autocomplete_fields
+
+    def _projet_prerempli(self, request):
+        from projets.models import Projet
+
+        try:
+            pk = int(request.GET.get("projet", ""))
+        except ValueError:
+            return None
+        return (
+            Projet.objects.visibles_par(request.user)
+            .select_related("territoire", "commune__departement", "phase")
+            .filter(pk=pk)
+            .first()
+        )
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        from projets.models import Projet
+
+        if db_field.name == "projet":
+            kwargs["queryset"] = Projet.objects.visibles_par(request.user).filter(
+                statut__in=services.STATUTS_PROJET_FINANCABLES
+            )
+        if db_field.name == "enveloppe":
+            projet = self._projet_prerempli(request)
+            if projet is not None:
+                kwargs["queryset"] = Enveloppe.objects.visibles_par(request.user).pour_projet(
+                    projet
+                )
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "projet":
+            field.error_messages["invalid_choice"] = (
+                "Ce dossier ne peut pas recevoir d'aide : seuls les dossiers retenus, en cours "
+                "ou réalisés de votre périmètre sont proposés."
+            )
+        return field
+
+    @admin.display(description="cumul de minimis de l'entreprise (3 ans glissants)")
+    def cumul_de_minimis(self, obj):
+        from .regles import cumul_de_minimis, date_octroi, siren_du_porteur
+
+        if obj is None or obj.enveloppe.dispositif.regime_aide != "de_minimis":
+            return "— (aide hors régime de minimis)"
+        siren = siren_du_porteur(obj.projet)
+        total, aides = cumul_de_minimis(siren, date_octroi(obj))
+        return (
+            f"{euros(total)} sur {euros(PLAFOND_DE_MINIMIS)} pour le SIREN {siren} "
+            f"({len(aides)} aide(s) comptée(s), dont celle-ci si elle n'est pas annulée)"
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -292,13 +458,14 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
             nature=obj.nature,
             reference_decision=obj.reference_decision,
             date_decision=obj.date_decision,
+            attribuant=obj.attribuant,
         )
         obj.pk = cree.pk
         obj._state.adding = False
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and self.has_change_permission(request, obj):
-            context["operations"] = [(nom, libelle) for nom, (libelle, *_) in OPERATIONS.items()]
+            context["operations"] = [(nom, OPERATIONS[nom][0]) for nom in operations_possibles(obj)]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -309,6 +476,11 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
                 vue(self.vue_operation),
                 name="financements_aide_operation",
             ),
+            path(
+                "abandon/<int:projet_pk>/",
+                vue(self.vue_regler_abandon),
+                name="financements_aide_regler_abandon",
+            ),
             *super().get_urls(),
         ]
 
@@ -316,6 +488,13 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         aide = get_object_or_404(self.get_queryset(request), pk=pk)
         if nom not in OPERATIONS or not self.has_change_permission(request, aide):
             raise PermissionDenied
+        if nom not in operations_possibles(aide):
+            messages.error(
+                request,
+                f"« {OPERATIONS[nom][0]} » n'est pas possible sur une aide "
+                f"« {aide.get_statut_display().lower()} ».",
+            )
+            return HttpResponseRedirect(reverse("admin:financements_aide_change", args=[aide.pk]))
         libelle, classe_form, appel = OPERATIONS[nom]
         retour = reverse("admin:financements_aide_change", args=[aide.pk])
         formulaire = classe_form(request.POST or None) if classe_form else None
@@ -323,7 +502,9 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
             try:
                 appel(request.user, aide, formulaire.cleaned_data if formulaire else {})
             except (ValidationError, PermissionDenied) as refus:
-                texte = refus.messages[0] if isinstance(refus, ValidationError) else str(refus)
+                texte = (
+                    " ".join(refus.messages) if isinstance(refus, ValidationError) else str(refus)
+                )
                 messages.error(request, texte)
             else:
                 messages.success(request, f"{libelle} : fait.")
@@ -339,6 +520,69 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
                 "form": formulaire,
                 "retour": retour,
                 "title": f"{libelle} — {aide}",
+            },
+        )
+
+    def vue_regler_abandon(self, request, projet_pk):
+        """Settle a lead's abandonment request on a funded dossier (officer)."""
+        from projets.models import Projet
+        from projets.services import peut_instruire_projet
+
+        projet = get_object_or_404(
+            Projet.objects.visibles_par(request.user).select_related("territoire"), pk=projet_pk
+        )
+        if not peut_instruire_projet(user=request.user, projet=projet):
+            raise PermissionDenied
+        retour = reverse("admin:projets_projet_change", args=[projet.pk])
+        formulaire = ReglementAbandonForm(request.POST or None)
+        if request.method == "POST" and formulaire.is_valid():
+            try:
+                services.projet_abandon_regler(
+                    user=request.user,
+                    projet=projet,
+                    date_ordre_reversement=formulaire.cleaned_data["date_ordre_reversement"],
+                    commentaire=formulaire.cleaned_data["commentaire"],
+                )
+            except (ValidationError, PermissionDenied) as refus:
+                texte = (
+                    " ".join(refus.messages) if isinstance(refus, ValidationError) else str(refus)
+                )
+                messages.error(request, texte)
+            else:
+                messages.success(
+                    request, "Abandon constaté : aides réglées, reversements enregistrés."
+                )
+            return HttpResponseRedirect(retour)
+        aides = [
+            {
+                "dispositif": aide.enveloppe.dispositif,
+                "statut": aide.get_statut_display(),
+                "montant": euros(aide.montant),
+                "verse": euros(aide.montant_verse),
+                "effet": (
+                    "inchangée"
+                    if not aide.est_vivante
+                    else f"résiliée : le reste est libéré, {euros(aide.montant_verse)} à reverser"
+                    if aide.montant_verse
+                    else "annulée : le montant revient à l'enveloppe"
+                ),
+            }
+            for aide in Aide.objects.filter(projet=projet)
+            .avec_verse()
+            .select_related("enveloppe__dispositif")
+            .order_by("pk")
+        ]
+        return TemplateResponse(
+            request,
+            "admin/financements/aide/regler_abandon.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "projet": projet,
+                "aides": aides,
+                "form": formulaire,
+                "retour": retour,
+                "title": f"Régler l'abandon — {projet.reference}",
             },
         )
 

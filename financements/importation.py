@@ -32,10 +32,17 @@ def importer_dispositifs(chemin=FICHIER_PROGRAMME) -> Rapport:
                 "montant_national": donnees["montant_national"],
                 "date_debut": donnees["date_debut"],
                 "date_fin": donnees["date_fin"],
+                **{
+                    champ: valeur
+                    for champ, valeur in donnees.get("regles", {}).items()
+                    if not champ.startswith("_")
+                },
             }
             dispositif = Dispositif.objects.filter(code=donnees["code"]).first()
             if dispositif is None:
-                Dispositif.objects.create(code=donnees["code"], **valeurs)
+                nouveau = Dispositif(code=donnees["code"], **valeurs)
+                nouveau.full_clean()
+                nouveau.save()
                 rapport.nouveaux += 1
                 continue
             avant = {k: getattr(dispositif, k) for k in valeurs}

@@ -7,12 +7,23 @@ import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
-from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Round
 from simple_history.models import HistoricalRecords
 
 from projets.models import MONTANT, STATUTS_PUBLICS, Projet
-from territoires.models import Phase, Region, Territoire, parmi
+from territoires.models import Departement, Phase, Region, Territoire, parmi
 from territoires.validators import REGEX_SIRET, valider_siret
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(**MONTANT))
@@ -62,6 +73,18 @@ class NatureAide(models.TextChoices):
     INGENIERIE = "ingenierie", "Ingénierie"
 
 
+class RegimeAide(models.TextChoices):
+    DE_MINIMIS = "de_minimis", "De minimis (règlement (UE) 2023/2831)"
+    RGEC = "rgec", "Exempté RGEC (règlement (UE) n° 651/2014), dont AFR"
+    NOTIFIE = "notifie", "Régime notifié à la Commission européenne"
+    HORS_AIDE_ETAT = "hors_aide_etat", "Hors aide d'État"
+
+
+# De minimis ceiling for one undertaking over any rolling three years
+# (Règlement (UE) 2023/2831 of 13 December 2023, article 3, paragraph 2).
+PLAFOND_DE_MINIMIS = Decimal("300000.00")
+
+
 class DispositifQuerySet(models.QuerySet):
     def _totaux(self, aides, versements):
         return self.annotate(
@@ -91,9 +114,48 @@ class Dispositif(models.Model):
         Phase,
         on_delete=models.PROTECT,
         related_name="dispositifs",
-        verbose_name="phase",
+        verbose_name="phase financée",
         null=True,
         blank=True,
+        help_text="Règle : seuls les dossiers de cette phase sont aidés (vide : toutes).",
+    )
+    laureats_seulement = models.BooleanField(
+        "réservé aux territoires lauréats Rebond industriel",
+        default=False,
+        help_text="Règle : l'aide n'est accordée qu'aux dossiers d'un territoire lauréat.",
+    )
+    plafond_par_territoire = models.DecimalField(
+        "plafond par territoire (€)",
+        **MONTANT,
+        null=True,
+        blank=True,
+        help_text="Règle : total des aides non annulées du dispositif sur les dossiers d'un "
+        "même territoire, sur toute la durée du dispositif (vide : pas de plafond).",
+    )
+    revue_favorable_requise = models.BooleanField(
+        "avis favorable d'une revue régionale requis",
+        default=False,
+        help_text="Règle : le dossier doit avoir reçu un avis favorable d'une revue régionale "
+        "d'accélération de sa région avant d'être retenu et aidé.",
+    )
+    enveloppes_territoriales = models.BooleanField(
+        "enveloppes par territoire",
+        default=False,
+        help_text="Les enveloppes sont allouées à un territoire (pilotées par les préfectures "
+        "des départements concernés) et non à une région entière.",
+    )
+    regime_aide = models.CharField(
+        "régime d'aide d'État",
+        max_length=15,
+        choices=RegimeAide.choices,
+        default=RegimeAide.HORS_AIDE_ETAT,
+    )
+    numero_sa = models.CharField(
+        "numéro du régime (SA)",
+        max_length=20,
+        blank=True,
+        help_text="Numéro d'aide d'État attribué par la Commission, par exemple SA.12345 ; "
+        "obligatoire pour un régime notifié.",
     )
     natures = models.JSONField(
         "natures d'aide autorisées",
@@ -119,10 +181,44 @@ class Dispositif(models.Model):
             models.CheckConstraint(
                 condition=Q(montant_national__gte=0), name="dispositif_montant_positif"
             ),
+            models.CheckConstraint(
+                condition=Q(plafond_par_territoire__isnull=True) | Q(plafond_par_territoire__gt=0),
+                name="dispositif_plafond_territoire_positif",
+                violation_error_message="Le plafond par territoire doit être positif.",
+            ),
+            models.CheckConstraint(
+                condition=Q(regime_aide__in=["de_minimis", "rgec", "notifie", "hors_aide_etat"]),
+                name="dispositif_regime_valide",
+            ),
+            models.CheckConstraint(
+                condition=Q(numero_sa="") | Q(numero_sa__regex=r"^SA\.[0-9]{4,6}$"),
+                name="dispositif_numero_sa_format",
+                violation_error_message="Le numéro du régime s'écrit « SA. » suivi de 4 à 6 "
+                "chiffres (par exemple SA.12345).",
+            ),
+            models.CheckConstraint(
+                condition=~Q(regime_aide="notifie") | ~Q(numero_sa=""),
+                name="dispositif_notifie_numero_sa",
+                violation_error_message="Un régime notifié doit porter son numéro SA.",
+            ),
         ]
 
     def __str__(self):
         return self.nom
+
+    def clean(self):
+        super().clean()
+        inconnues = [n for n in self.natures or [] if n not in NatureAide.values]
+        if inconnues:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError(
+                {
+                    "natures": "Natures d'aide inconnues : "
+                    + ", ".join(str(n) for n in inconnues)
+                    + f" (autorisées : {', '.join(NatureAide.values)})."
+                }
+            )
 
     def get_natures_display(self) -> str:
         libelles = dict(NatureAide.choices)
@@ -130,13 +226,19 @@ class Dispositif(models.Model):
 
 
 def identifiant_enveloppe(chemin: str = ""):
-    """An envelope's public identifier, `<dispositif code>-<région code>-<année>`."""
+    """An envelope's public identifier, `<dispositif code>-<région code>-<année>`, followed
+    by `-<territoire slug>` for a territorial envelope."""
     return Concat(
         F(f"{chemin}dispositif__code"),
         Value("-"),
         F(f"{chemin}region_id"),
         Value("-"),
         Cast(F(f"{chemin}annee"), output_field=models.CharField()),
+        Case(
+            When(**{f"{chemin}territoire__isnull": True}, then=Value("")),
+            default=Concat(Value("-"), F(f"{chemin}territoire__slug")),
+            output_field=models.CharField(),
+        ),
         output_field=models.CharField(),
     )
 
@@ -149,6 +251,22 @@ class EnveloppeQuerySet(models.QuerySet):
         from territoires.perimetre import regions_visibles
 
         return self.filter(region__in=regions_visibles(user))
+
+    def pour_projet(self, projet):
+        """Envelopes an aid to `projet` may come from under the dispositifs' rules of
+        place, phase and laureates (amounts are checked when the aid is proposed)."""
+        qs = self.filter(Q(dispositif__phase__isnull=True) | Q(dispositif__phase=projet.phase_id))
+        qs = qs.filter(
+            Q(territoire=projet.territoire_id)
+            | Q(
+                territoire__isnull=True,
+                dispositif__enveloppes_territoriales=False,
+                region=projet.region.pk,
+            )
+        )
+        if not projet.territoire.laureat_rebond_industriel:
+            qs = qs.exclude(dispositif__laureats_seulement=True)
+        return qs.select_related("dispositif", "region", "territoire")
 
     def avec_consommation(self):
         """Amount, proposed, engaged, under convention, paid, available, rate."""
@@ -180,6 +298,24 @@ class Enveloppe(models.Model):
     region = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="enveloppes", verbose_name="région"
     )
+    territoire = models.ForeignKey(
+        Territoire,
+        on_delete=models.PROTECT,
+        related_name="enveloppes",
+        verbose_name="territoire",
+        null=True,
+        blank=True,
+        help_text="Enveloppe territoriale (dispositif à enveloppes par territoire) ; vide pour "
+        "une enveloppe régionale.",
+    )
+    departements_pilotes = models.ManyToManyField(
+        Departement,
+        blank=True,
+        related_name="enveloppes_pilotees",
+        verbose_name="départements pilotes",
+        help_text="Enveloppe territoriale : les préfectures de ces départements l'instruisent "
+        "(départements des sièges des EPCI du territoire).",
+    )
     annee = models.PositiveSmallIntegerField("année")
     montant = models.DecimalField("montant (€)", **MONTANT)
     modifie_le = models.DateTimeField("modifié le", auto_now=True)
@@ -188,15 +324,23 @@ class Enveloppe(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "enveloppe régionale"
-        verbose_name_plural = "enveloppes régionales"
+        verbose_name = "enveloppe"
+        verbose_name_plural = "enveloppes"
         ordering = ["-annee", "region__nom", "dispositif__nom"]
         constraints = [
             models.UniqueConstraint(
                 fields=["dispositif", "region", "annee"],
+                condition=Q(territoire__isnull=True),
                 name="enveloppe_unique",
                 violation_error_message="Une enveloppe existe déjà pour ce dispositif, "
                 "cette région et cette année.",
+            ),
+            models.UniqueConstraint(
+                fields=["dispositif", "territoire", "annee"],
+                condition=Q(territoire__isnull=False),
+                name="enveloppe_territoriale_unique",
+                violation_error_message="Une enveloppe existe déjà pour ce dispositif, "
+                "ce territoire et cette année.",
             ),
             models.CheckConstraint(condition=Q(montant__gte=0), name="enveloppe_montant_positif"),
             models.CheckConstraint(
@@ -205,6 +349,8 @@ class Enveloppe(models.Model):
         ]
 
     def __str__(self):
+        if self.territoire_id:
+            return f"{self.dispositif} — {self.territoire} {self.annee}"
         return f"{self.dispositif} — {self.region} {self.annee}"
 
 
@@ -242,9 +388,14 @@ class Aide(models.Model):
         CONVENTIONNEE = "conventionnee", "Conventionnée"
         SOLDEE = "soldee", "Soldée"
         ANNULEE = "annulee", "Annulée"
+        RESILIEE = "resiliee", "Résiliée (à reverser)"
 
-    STATUTS_ENGAGES = ("engagee", "conventionnee", "soldee")
+    # A « résiliée » aide keeps, as its amount, what was paid before the dossier was
+    # abandoned: that money was spent from the envelope and is to be recovered.
+    STATUTS_ENGAGES = ("engagee", "conventionnee", "soldee", "resiliee")
     STATUTS_CONVENTIONNES = ("conventionnee", "soldee")
+    # Live aid: money still to be committed or paid; a dossier carrying one cannot close.
+    STATUTS_VIVANTS = ("proposee", "engagee", "conventionnee")
 
     uuid = models.UUIDField("identifiant public", default=uuid.uuid4, unique=True, editable=False)
     enveloppe = models.ForeignKey(
@@ -255,6 +406,16 @@ class Aide(models.Model):
     )
     montant = models.DecimalField("montant (€)", **MONTANT)
     nature = models.CharField("nature", max_length=20, choices=NatureAide.choices)
+    attribuant = models.ForeignKey(
+        Operateur,
+        on_delete=models.PROTECT,
+        related_name="aides_attribuees",
+        verbose_name="attribuant",
+        null=True,
+        blank=True,
+        help_text="Qui accorde l'aide (État / DGE, Région, opérateur) ; par défaut "
+        "l'opérateur du dispositif.",
+    )
     statut = models.CharField(
         "statut",
         max_length=15,
@@ -267,6 +428,19 @@ class Aide(models.Model):
     date_decision = models.DateField("date de la décision", null=True, blank=True)
     date_convention = models.DateField("date de la convention", null=True, blank=True)
     motif_annulation = models.TextField("motif d'annulation", blank=True)
+    montant_libere = models.DecimalField(
+        "engagement libéré (€)",
+        **MONTANT,
+        null=True,
+        blank=True,
+        help_text="Résiliation : part de l'aide non versée, rendue à l'enveloppe.",
+    )
+    montant_a_reverser = models.DecimalField(
+        "montant à reverser (€)", **MONTANT, null=True, blank=True
+    )
+    date_ordre_reversement = models.DateField(
+        "date de l'ordre de reversement", null=True, blank=True
+    )
     cree_le = models.DateTimeField("créée le", auto_now_add=True)
     modifie_le = models.DateTimeField("modifiée le", auto_now=True, db_index=True)
 
@@ -287,9 +461,38 @@ class Aide(models.Model):
             models.CheckConstraint(condition=Q(montant__gt=0), name="aide_montant_positif"),
             models.CheckConstraint(
                 condition=Q(
-                    statut__in=["proposee", "engagee", "conventionnee", "soldee", "annulee"]
+                    statut__in=[
+                        "proposee",
+                        "engagee",
+                        "conventionnee",
+                        "soldee",
+                        "annulee",
+                        "resiliee",
+                    ]
                 ),
                 name="aide_statut_valide",
+            ),
+            models.CheckConstraint(
+                condition=~Q(statut="resiliee")
+                | Q(
+                    montant_a_reverser__isnull=False,
+                    date_ordre_reversement__isnull=False,
+                    montant_libere__isnull=False,
+                ),
+                name="aide_resiliee_ordre_reversement",
+                violation_error_message="Une aide résiliée porte son ordre de reversement "
+                "(montant et date) et l'engagement libéré.",
+            ),
+            models.CheckConstraint(
+                condition=Q(montant_a_reverser__isnull=True)
+                | Q(montant_a_reverser__gte=0, montant_a_reverser__lte=F("montant")),
+                name="aide_reversement_borne",
+                violation_error_message="Le montant à reverser est compris entre zéro et le "
+                "montant versé.",
+            ),
+            models.CheckConstraint(
+                condition=Q(montant_libere__isnull=True) | Q(montant_libere__gte=0),
+                name="aide_montant_libere_positif",
             ),
             models.CheckConstraint(
                 condition=~Q(statut__in=["conventionnee", "soldee"])
@@ -300,6 +503,10 @@ class Aide(models.Model):
 
     def __str__(self):
         return f"{self.montant} € — {self.projet.reference} ({self.get_statut_display()})"
+
+    @property
+    def est_vivante(self) -> bool:
+        return self.statut in self.STATUTS_VIVANTS
 
 
 class VersementQuerySet(models.QuerySet):

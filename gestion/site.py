@@ -76,6 +76,11 @@ class SiteGestion(admin.AdminSite):
                 (libelle, comptes.get(code, 0), code) for code, libelle in Statut.choices
             ],
             "dossiers_en_attente": attente,
+            # Lead abandonments of funded dossiers: aid to settle before closing.
+            "argent_a_regler": projets.filter(abandon_demande_le__isnull=False)
+            .exclude(statut=Statut.ABANDONNE)
+            .select_related("territoire")
+            .order_by("abandon_demande_le")[:20],
             "enveloppes": Enveloppe.objects.visibles_par(user)
             .avec_consommation()
             .select_related("dispositif", "region")

@@ -10,14 +10,22 @@ import random
 import time
 from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F
 from simple_history.utils import bulk_create_with_history
 
-from financements.models import Aide, Dispositif, Enveloppe, Operateur, Versement
+from financements.models import (
+    PLAFOND_DE_MINIMIS,
+    Aide,
+    Dispositif,
+    Enveloppe,
+    Operateur,
+    RegimeAide,
+    Versement,
+)
 from projets.models import DEBUT_FRR, CompteurReference, Projet, Statut, TransitionProjet
 from territoires.models import (
     Binome,
@@ -72,6 +80,7 @@ CHEMINS = {
     Statut.ABANDONNE: [Statut.DEPOSE, Statut.ABANDONNE],
 }
 FINANCABLES = {Statut.RETENU, Statut.EN_COURS, Statut.REALISE}
+PLAFOND_REBOND = Decimal("2000000.00")  # per laureate territory (fixtures/programme.json)
 NATURES = [c for c, _ in Projet.Nature.choices]
 ACTIVITES = [
     "Ateliers",
@@ -252,6 +261,8 @@ def generer(*, projets: int, seed: int) -> dict:
             "montant_investissement",
             "aide_demandee",
             "commune__departement__region_id",
+            "territoire_id",
+            "porteur_siret",
         )
     ]
 
@@ -277,15 +288,27 @@ def generer(*, projets: int, seed: int) -> dict:
         batch_size=LOT,
     )
 
-    # Money: synthetic dispositifs sized to their envelopes, aides that respect every rule.
+    # Money: synthetic dispositifs sized to their envelopes, aides that respect every rule
+    # of docs/regles-financieres.md: the synthetic Rebond industriel goes only to laureate
+    # territories, on territorial envelopes, within 2 M€ per territory and 300,000 € de
+    # minimis per undertaking (SIREN); the others are regional, without state-aid cumul.
     operateur, _ = Operateur.objects.get_or_create(
         nom="Direction générale des entreprises", defaults={"sigle": "DGE", "type": "etat"}
     )
     dispositifs = []
-    for nom, natures in (
-        ("Rebond industriel (synthétique)", ["subvention"]),
-        ("Fonds industriel (synthétique)", ["subvention", "avance_remboursable"]),
-        ("Ingénierie (synthétique)", ["ingenierie"]),
+    for nom, natures, regles in (
+        (
+            "Rebond industriel (synthétique)",
+            ["subvention"],
+            {
+                "laureats_seulement": True,
+                "plafond_par_territoire": PLAFOND_REBOND,
+                "enveloppes_territoriales": True,
+                "regime_aide": RegimeAide.DE_MINIMIS,
+            },
+        ),
+        ("Fonds industriel (synthétique)", ["subvention", "avance_remboursable"], {}),
+        ("Ingénierie (synthétique)", ["ingenierie"], {}),
     ):
         d, _ = Dispositif.objects.get_or_create(
             code=f"synthetique-{len(dispositifs) + 1}",
@@ -296,17 +319,33 @@ def generer(*, projets: int, seed: int) -> dict:
                 "natures": natures,
                 "montant_national": Decimal("0.00"),
                 "date_debut": date(2023, 11, 9),
+                **regles,
             },
         )
         dispositifs.append(d)
+    rebond, autres = dispositifs[0], dispositifs[1:]
+    laureats = set(
+        Territoire.objects.filter(laureat_rebond_industriel=True).values_list("pk", flat=True)
+    )
+    region_pilote = dict(Territoire.objects.values_list("pk", "region_pilote_id"))
     aides, engages = [], defaultdict(Decimal)
-    for pk, statut, investissement, demandee, region in crees:
+    rebond_par_territoire, de_minimis = defaultdict(Decimal), defaultdict(Decimal)
+    for pk, statut, investissement, demandee, region, territoire, siret in crees:
         if statut not in FINANCABLES:
             continue
         reste = investissement
         for _ in range(rng.choice([2, 3, 4, 5])):
             dispositif = rng.choice(dispositifs)
             montant = min(reste, (demandee / 3).quantize(Decimal("0.01")))
+            if dispositif is rebond:
+                montant = min(
+                    montant,
+                    PLAFOND_REBOND - rebond_par_territoire[territoire],
+                    PLAFOND_DE_MINIMIS - de_minimis[siret[:9]],
+                )
+                if territoire not in laureats or montant <= 0:
+                    dispositif = rng.choice(autres)
+                    montant = min(reste, (demandee / 3).quantize(Decimal("0.01")))
             if montant <= 0:
                 break
             reste -= montant
@@ -319,33 +358,71 @@ def generer(*, projets: int, seed: int) -> dict:
                 montant=montant,
                 nature=dispositif.natures[0],
                 statut=statut_aide,
+                attribuant=operateur,
                 reference_decision=f"DEC-{pk}-{len(aides)}",
             )
-            aide._cle = (dispositif.pk, region, annee)
+            if dispositif is rebond:
+                aide._cle = (dispositif.pk, region_pilote[territoire], territoire, annee)
+                if statut_aide != "annulee":
+                    rebond_par_territoire[territoire] += montant
+                    de_minimis[siret[:9]] += montant
+            else:
+                aide._cle = (dispositif.pk, region, None, annee)
             if statut_aide in ("conventionnee", "soldee"):
                 aide.date_convention = date(annee, 6, 1)
             if statut_aide in Aide.STATUTS_ENGAGES:
                 engages[aide._cle] += montant
             aides.append(aide)
     cles = {a._cle for a in aides}
+    # A territory's Rebond envelopes share what its aids leave of the 2 M€ ceiling.
+    annees_par_territoire = defaultdict(int)
+    for _, _, t, _ in cles:
+        if t is not None:
+            annees_par_territoire[t] += 1
+
+    def montant_enveloppe(d, r, t, a):
+        if t is None:
+            return (engages[(d, r, t, a)] * Decimal("1.15")).quantize(Decimal("1.00")) + Decimal(
+                "100000.00"
+            )
+        marge = (PLAFOND_REBOND - rebond_par_territoire[t]) / annees_par_territoire[t]
+        return engages[(d, r, t, a)] + marge.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
     enveloppes = Enveloppe.objects.bulk_create(
         [
             Enveloppe(
                 dispositif_id=d,
                 region_id=r,
+                territoire_id=t,
                 annee=a,
-                montant=(engages[(d, r, a)] * Decimal("1.15")).quantize(Decimal("1.00"))
-                + Decimal("100000.00"),
-            )
-            for d, r, a in sorted(cles)
+                montant=montant_enveloppe(d, r, t, a),
+            )  # fmt: skip
+            for d, r, t, a in sorted(cles, key=lambda c: (c[0], c[1], c[2] or 0, c[3]))
         ],
         batch_size=LOT,
         ignore_conflicts=True,
     )
     par_cle_env = {
-        (e.dispositif_id, e.region_id, e.annee): e.pk
+        (e.dispositif_id, e.region_id, e.territoire_id, e.annee): e.pk
         for e in Enveloppe.objects.filter(dispositif__in=dispositifs)
     }
+    # Territorial envelopes are instructed by the préfectures of their EPCI seats.
+    sieges = defaultdict(set)
+    for t, dep in CompositionTerritoire.objects.filter(
+        territoire__in=list(rebond_par_territoire)
+    ).values_list("territoire_id", "epci__departement_id"):
+        sieges[t].add(dep)
+    pilotes = Enveloppe.departements_pilotes.through
+    pilotes.objects.bulk_create(
+        [
+            pilotes(enveloppe_id=pk, departement_id=dep)
+            for (_, _, t, _), pk in par_cle_env.items()
+            if t is not None
+            for dep in sorted(sieges[t])
+        ],
+        batch_size=LOT,
+        ignore_conflicts=True,
+    )
     for aide in aides:
         aide.enveloppe_id = par_cle_env[aide._cle]
     for d in dispositifs:

@@ -626,7 +626,7 @@ def dossier_abandonner(request, reference):
     form = AbandonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.projet_transitionner(
+            projet = services.projet_transitionner(
                 projet=projet,
                 transition="abandonner",
                 user=request.user,
@@ -636,7 +636,15 @@ def dossier_abandonner(request, reference):
             for message in erreur.messages:
                 messages.error(request, message)
         else:
-            messages.success(request, "Le projet est abandonné.")
+            if projet.statut == "abandonne":
+                messages.success(request, "Le projet est abandonné.")
+            else:  # funded dossier: the officer settles its aid first
+                messages.success(
+                    request,
+                    "Votre demande d'abandon est transmise à l'instructeur : le dossier "
+                    "bénéficie d'une aide, qu'il doit d'abord régler (les sommes déjà "
+                    "versées feront l'objet d'un ordre de reversement).",
+                )
         return redirect("dossier_detail", reference=projet.reference)
     return render(
         request,

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,6 +19,7 @@ from territoires.models import Departement, Territoire
 from . import services
 from .importation import TAILLE_MAX, importer_dossiers
 from .models import (
+    STATUTS_PUBLICS,
     ZONE_FRAGILE,
     AvisRevue,
     Message,
@@ -489,6 +490,12 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
                 for t in services.transitions_possibles(user=request.user, projet=obj)
                 if t.acteur is services.Acteur.AGENT
             ]
+            # Aid entry from the dossier (financements' admin, prefilled by `?projet=`).
+            context["ajout_aide_possible"] = (
+                obj.statut in STATUTS_PUBLICS
+                and obj.abandon_demande_le is None
+                and services.peut_instruire_projet(user=request.user, projet=obj)
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def vue_transition(self, request, pk, nom):
@@ -598,23 +605,83 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
 
 
 class AvisInline(admin.TabularInline):
+    """Opinions of a review, under the perimeter rule (not Django's model permissions):
+    every agent of the perimeter reads them, its instructors record them, only dossiers
+    of their perimeter (and of the review's région) can be chosen."""
+
     model = AvisRevue
     extra = 1
+    can_delete = False
     autocomplete_fields = ["projet"]
+    fields = ["projet", "avis", "commentaire"]
+
+    def has_view_permission(self, request, obj=None):
+        return perimetre.est_agent(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return perimetre.peut_instruire(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return perimetre.peut_instruire(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "projet":
+            kwargs["queryset"] = Projet.objects.visibles_par(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(RevueRegionale)
 class RevueRegionaleAdmin(PerimetreAdmin, SimpleHistoryAdmin):
-    list_display = ["__str__", "region", "date"]
+    list_display = ["__str__", "region", "date", "conseil_regional", "prefecture_region"]
     list_filter = ["region"]
     list_select_related = ["region"]
     date_hierarchy = "date"
     inlines = [AvisInline]
+    change_form_template = "admin/projets/revueregionale/change_form.html"
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "region":
             kwargs["queryset"] = perimetre.regions_visibles(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not AvisRevue:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for ligne in formset.forms:
+            if not ligne.has_changed() or not ligne.cleaned_data.get("projet"):
+                continue
+            services.revue_avis_enregistrer(
+                user=request.user,
+                revue=form.instance,
+                projet=ligne.cleaned_data["projet"],
+                avis=ligne.cleaned_data["avis"],
+                commentaire=ligne.cleaned_data.get("commentaire", ""),
+            )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/releve/",
+                self.admin_site.admin_view(self.vue_releve),
+                name="projets_revueregionale_releve",
+            ),
+            *super().get_urls(),
+        ]
+
+    def vue_releve(self, request, pk):
+        """The « relevé de décisions » of a review, a PDF made from a template."""
+        from .releves import releve_de_decisions_pdf
+
+        revue = get_object_or_404(self.get_queryset(request), pk=pk)
+        contenu = releve_de_decisions_pdf(revue)
+        reponse = HttpResponse(contenu, content_type="application/pdf")
+        nom = f"releve-decisions-revue-{revue.region_id}-{revue.date:%Y-%m-%d}.pdf"
+        reponse["Content-Disposition"] = f'attachment; filename="{nom}"'
+        return reponse
 
 
 @admin.register(Message)

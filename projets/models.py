@@ -196,6 +196,14 @@ class Projet(models.Model):
     cree_le = models.DateTimeField("créé le", auto_now_add=True)
     depose_le = models.DateTimeField("déposé le", null=True, blank=True, editable=False)
     decide_le = models.DateTimeField("décidé le", null=True, blank=True, editable=False)
+    abandon_demande_le = models.DateTimeField(
+        "abandon demandé le",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Le porteur a demandé l'abandon d'un dossier aidé : l'instructeur règle "
+        "ses aides (engagement libéré, reversement) puis constate l'abandon.",
+    )
     modifie_le = models.DateTimeField("modifié le", auto_now=True, db_index=True)
 
     objects = ProjetQuerySet.as_manager()
@@ -463,11 +471,33 @@ class RevueQuerySet(models.QuerySet):
 
 
 class RevueRegionale(models.Model):
+    """A « revue régionale d'accélération », held jointly by a Région and the préfecture
+    de région: the projects it examines, its opinion on each, who sat, the minutes."""
+
     region = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="revues", verbose_name="région"
     )
     date = models.DateField("date")
     intitule = models.CharField("intitulé", max_length=200, blank=True)
+    conseil_regional = models.CharField(
+        "pour la Région",
+        max_length=200,
+        default="",
+        help_text="Par exemple : Région Auvergne-Rhône-Alpes.",
+    )
+    prefecture_region = models.CharField(
+        "pour l'État",
+        max_length=200,
+        default="",
+        help_text="La préfecture de région (SGAR), par exemple : Préfecture de la région "
+        "Auvergne-Rhône-Alpes.",
+    )
+    membres_presents = models.TextField(
+        "membres présents", blank=True, help_text="Une personne par ligne, avec sa fonction."
+    )
+    proces_verbal = models.FileField(
+        "procès-verbal", upload_to="revues/%Y/", blank=True, max_length=255
+    )
     projets = models.ManyToManyField(
         Projet, through="AvisRevue", related_name="revues", verbose_name="dossiers examinés"
     )
@@ -508,3 +538,16 @@ class AvisRevue(models.Model):
 
     def __str__(self):
         return f"{self.projet.reference} : {self.get_avis_display()}"
+
+    def clean(self):
+        super().clean()
+        if self.revue_id and self.projet_id and self.projet.region.pk != self.revue.region_id:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError(
+                {
+                    "projet": f"Seuls les dossiers de la région {self.revue.region} peuvent "
+                    f"être inscrits à cette revue ({self.projet.reference} relève de "
+                    f"{self.projet.region})."
+                }
+            )

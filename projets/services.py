@@ -133,6 +133,20 @@ TRANSITIONS = {
 }
 
 STATUTS_DECISION = frozenset({Statut.RETENU, Statut.REFUSE, Statut.SANS_SUITE})
+# Closing a dossier this way requires that no money is still live on it.
+STATUTS_CLOS_SANS_REALISATION = frozenset({Statut.ABANDONNE, Statut.REFUSE, Statut.SANS_SUITE})
+
+# Checks registered by the money layer above (`financements`, in its AppConfig.ready),
+# so that this module never imports it:
+# - ARGENT_VIVANT: callables (projet) -> French descriptions of the live aids on it;
+# - CONDITIONS_RETENIR: callables (projet) -> French reasons why it cannot be retained.
+ARGENT_VIVANT: list = []
+CONDITIONS_RETENIR: list = []
+
+
+def argent_vivant(projet: Projet) -> list[str]:
+    return [texte for verifier in ARGENT_VIVANT for texte in verifier(projet)]
+
 
 CHAMPS_REQUIS_DEPOT = {
     "titre": "l'intitulé du projet",
@@ -163,6 +177,11 @@ def _agent_du_perimetre(user, territoire) -> bool:
     return peut_instruire(user) and (
         Territoire.objects.visibles_par(user).filter(pk=territoire.pk).exists()
     )
+
+
+def peut_instruire_projet(*, user, projet: Projet) -> bool:
+    """An instructor whose perimeter holds the dossier's territory."""
+    return _agent_du_perimetre(user, projet.territoire)
 
 
 def peut_declencher(user, projet: Projet, transition: Transition) -> bool:
@@ -229,40 +248,115 @@ def projet_transitionner(*, projet: Projet, transition: str, user, commentaire: 
                     + ".",
                     code="incomplet",
                 )
-        maintenant = timezone.now()
-        champs = {"statut": regle.cible, "modifie_le": maintenant}
-        if regle.cible == Statut.DEPOSE and verrouille.depose_le is None:
-            champs["depose_le"] = maintenant
-        if regle.cible in STATUTS_DECISION:
-            champs["decide_le"] = maintenant
-        if regle.nom == "instruire" and verrouille.instructeur_id is None:
-            champs["instructeur"] = user
-        # Compare-and-set: a concurrent transition that got there first makes this one fail.
-        modifies = Projet.objects.filter(pk=verrouille.pk, statut=verrouille.statut).update(
-            **champs
+        if regle.nom == "retenir":
+            raisons = [r for condition in CONDITIONS_RETENIR for r in condition(verrouille)]
+            if raisons:
+                raise TransitionRefusee(raisons, code="conditions")
+        if regle.cible in STATUTS_CLOS_SANS_REALISATION:
+            vivantes = argent_vivant(verrouille)
+            if vivantes and regle.nom == "abandonner":
+                _abandon_demander(verrouille, user, commentaire, vivantes)
+                projet.refresh_from_db()
+                return projet
+            if vivantes:
+                raise TransitionRefusee(
+                    f"Impossible de « {regle.libelle.lower()} » : le dossier porte des aides "
+                    f"en cours ({'; '.join(vivantes)}) ; réglez-les d'abord.",
+                    code="argent_vivant",
+                )
+        _appliquer(verrouille, regle, user, commentaire)
+    projet.refresh_from_db()
+    return projet
+
+
+def _appliquer(verrouille: Projet, regle: Transition, user, commentaire: str) -> None:
+    """Write a checked transition on the locked dossier `verrouille`."""
+    maintenant = timezone.now()
+    champs = {"statut": regle.cible, "modifie_le": maintenant}
+    if regle.cible == Statut.DEPOSE and verrouille.depose_le is None:
+        champs["depose_le"] = maintenant
+    if regle.cible in STATUTS_DECISION:
+        champs["decide_le"] = maintenant
+    if regle.nom == "instruire" and verrouille.instructeur_id is None:
+        champs["instructeur"] = user
+    # Compare-and-set: a concurrent transition that got there first makes this one fail.
+    modifies = Projet.objects.filter(pk=verrouille.pk, statut=verrouille.statut).update(**champs)
+    if modifies != 1:
+        raise TransitionRefusee(
+            "Le dossier vient d'être modifié par quelqu'un d'autre ; rechargez la page.",
+            code="concurrent",
         )
-        if modifies != 1:
-            raise TransitionRefusee(
-                "Le dossier vient d'être modifié par quelqu'un d'autre ; rechargez la page.",
-                code="concurrent",
-            )
-        TransitionProjet.objects.create(
+    TransitionProjet.objects.create(
+        projet=verrouille,
+        statut_avant=verrouille.statut,
+        statut_apres=regle.cible,
+        auteur=user,
+        commentaire=commentaire,
+    )
+    if regle.nom == "demander_complements" or (commentaire and regle.nom == "repondre"):
+        Message.objects.create(
             projet=verrouille,
-            statut_avant=verrouille.statut,
-            statut_apres=regle.cible,
             auteur=user,
-            commentaire=commentaire,
+            texte=commentaire,
+            demande_complements=regle.nom == "demander_complements",
         )
-        if regle.nom == "demander_complements" or (commentaire and regle.nom == "repondre"):
-            Message.objects.create(
-                projet=verrouille,
-                auteur=user,
-                texte=commentaire,
-                demande_complements=regle.nom == "demander_complements",
+    verrouille.refresh_from_db()
+    _historiser(verrouille, user, f"Statut : {regle.libelle}")
+    notifications.planifier_statut_change(projet=verrouille, transition=regle)
+
+
+def _abandon_demander(verrouille: Projet, user, commentaire: str, vivantes: list[str]) -> None:
+    """A lead abandons a dossier carrying live aid: the status stays, the request is
+    recorded for the officer, who settles the aid and then records the abandonment."""
+    if verrouille.abandon_demande_le is not None:
+        raise TransitionRefusee(
+            "L'abandon de ce dossier est déjà demandé ; l'instructeur règle ses aides.",
+            code="abandon_deja_demande",
+        )
+    maintenant = timezone.now()
+    Projet.objects.filter(pk=verrouille.pk).update(
+        abandon_demande_le=maintenant, modifie_le=maintenant
+    )
+    Message.objects.create(
+        projet=verrouille,
+        auteur=user,
+        texte=f"Demande d'abandon : {commentaire}\nAides à régler : {'; '.join(vivantes)}.",
+    )
+    verrouille.refresh_from_db()
+    _historiser(verrouille, user, "Abandon demandé (aides à régler)")
+
+
+def projet_abandon_constater(*, projet: Projet, user, commentaire: str = "") -> Projet:
+    """The officer records the abandonment a lead asked for, once no aid is live on the
+    dossier (`financements.services.projet_abandon_regler` settles them first)."""
+    regle = TRANSITIONS["abandonner"]
+    with transaction.atomic():
+        verrouille = (
+            Projet.objects.select_for_update(of=("self",))
+            .select_related("territoire")
+            .get(pk=projet.pk)
+        )
+        if not _agent_du_perimetre(user, verrouille.territoire):
+            raise TransitionRefusee(
+                "Vous n'êtes pas habilité à constater l'abandon de ce dossier.",
+                code="non_autorise",
             )
-        verrouille.refresh_from_db()
-        _historiser(verrouille, user, f"Statut : {regle.libelle}")
-        notifications.planifier_statut_change(projet=verrouille, transition=regle)
+        if verrouille.abandon_demande_le is None or verrouille.statut not in regle.sources:
+            raise TransitionRefusee(
+                "Aucune demande d'abandon en attente sur ce dossier.", code="etat"
+            )
+        vivantes = argent_vivant(verrouille)
+        if vivantes:
+            raise TransitionRefusee(
+                f"Le dossier porte encore des aides en cours ({'; '.join(vivantes)}).",
+                code="argent_vivant",
+            )
+        _appliquer(
+            verrouille,
+            regle,
+            user,
+            (commentaire or "").strip() or "Abandon demandé par le porteur, aides réglées.",
+        )
     projet.refresh_from_db()
     return projet
 
@@ -470,3 +564,53 @@ def message_envoyer(*, projet: Projet, user, texte: str) -> Message:
         message = Message.objects.create(projet=projet, auteur=user, texte=texte)
         notifications.planifier_message_recu(message=message)
     return message
+
+
+def revue_creer(
+    *,
+    user,
+    region,
+    date,
+    conseil_regional: str,
+    prefecture_region: str,
+    intitule: str = "",
+    membres_presents: str = "",
+):
+    """Record a regional acceleration review, held by the Région and the préfecture de
+    région; only an instructor of that région records it."""
+    from territoires.perimetre import regions_visibles
+
+    from .models import RevueRegionale
+
+    if not peut_instruire(user) or not regions_visibles(user).filter(pk=region.pk).exists():
+        raise PermissionDenied("Cette revue sort de votre périmètre.")
+    with transaction.atomic():
+        revue = RevueRegionale(
+            region=region,
+            date=date,
+            intitule=intitule,
+            conseil_regional=conseil_regional,
+            prefecture_region=prefecture_region,
+            membres_presents=membres_presents,
+        )
+        revue.full_clean()
+        revue._history_user = user
+        revue.save()
+    return revue
+
+
+def revue_avis_enregistrer(*, user, revue, projet: Projet, avis: str, commentaire: str = ""):
+    """Put `projet` on `revue`'s agenda with its opinion (or change the opinion)."""
+    from .models import AvisRevue
+
+    if not _agent_du_perimetre(user, projet.territoire):
+        raise PermissionDenied("Ce dossier sort de votre périmètre.")
+    with transaction.atomic():
+        ligne = AvisRevue.objects.filter(revue=revue, projet=projet).first() or AvisRevue(
+            revue=revue, projet=projet
+        )
+        ligne.avis = avis
+        ligne.commentaire = commentaire
+        ligne.full_clean()
+        ligne.save()
+    return ligne

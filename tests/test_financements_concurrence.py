@@ -49,3 +49,91 @@ def test_vingt_engagements_simultanes_sur_une_enveloppe(monde, personas):
     assert all("Enveloppe insuffisante" in e.messages[0] for _, e in perdants)
     engage = Aide.objects.engagees().filter(enveloppe=enveloppe).aggregate(t=Sum("montant"))["t"]
     assert engage == Decimal("98765.36") <= Enveloppe.objects.get(pk=enveloppe.pk).montant
+
+
+def test_vingt_propositions_simultanees_sous_le_plafond_territorial(monde, personas):
+    """Issue 16: Rebond industriel's 2 M€ per territory holds under 20 parallel proposals
+    on different dossiers of one laureate territory (the territory row is locked)."""
+    from financements.models import RegimeAide
+
+    national, agent = personas["national"], personas["region-ara"]
+    monde["adn"].laureat_rebond_industriel = True
+    monde["adn"].save()
+    rebond = f.DispositifFactory(
+        phase=monde["phase"],
+        montant_national=Decimal("100000000"),
+        laureats_seulement=True,
+        plafond_par_territoire=Decimal("2000000"),
+        enveloppes_territoriales=True,
+        regime_aide=RegimeAide.HORS_AIDE_ETAT,
+    )
+    enveloppe = services.enveloppe_allouer(
+        user=national, dispositif=rebond, territoire=monde["adn"], annee=2026, montant="2000000"
+    )
+    projets = [
+        f.ProjetFactory(
+            territoire=monde["adn"],
+            phase=monde["phase"],
+            commune=monde["commune_07"],
+            statut="retenu",
+            montant_investissement=Decimal("5000000"),
+        )
+        for _ in range(20)
+    ]
+    resultats = _en_parallele(
+        [
+            lambda p=p: services.aide_proposer(
+                user=agent, enveloppe=enveloppe, projet=p, montant="300000", nature="subvention"
+            )
+            for p in projets
+        ]
+    )
+    gagnants = [r for r in resultats if r[0] == "ok"]
+    perdants = [r for r in resultats if r[0] == "erreur"]
+    # 2,000,000 / 300,000 → at most 6 fit.
+    assert len(gagnants) == 6
+    assert all(isinstance(e, services.OperationRefusee) for _, e in perdants), perdants
+    assert all("par territoire" in e.messages[0] for _, e in perdants)
+    total = (
+        Aide.objects.actives()
+        .filter(projet__territoire=monde["adn"])
+        .aggregate(t=Sum("montant"))["t"]
+    )
+    assert total == Decimal("1800000.00")
+
+
+def test_de_minimis_tenu_sous_propositions_simultanees(monde, personas):
+    """Ten parallel proposals for one undertaking (same SIREN, ten dossiers): the de
+    minimis ceiling holds (the undertaking's dossiers are locked in a stable order)."""
+    from financements.models import RegimeAide
+
+    national, agent = personas["national"], personas["region-ara"]
+    dispositif = f.DispositifFactory(
+        phase=monde["phase"],
+        montant_national=Decimal("100000000"),
+        regime_aide=RegimeAide.DE_MINIMIS,
+    )
+    enveloppe = services.enveloppe_allouer(
+        user=national, dispositif=dispositif, region=monde["ara"], annee=2026, montant="5000000"
+    )
+    projets = [
+        f.ProjetFactory(
+            territoire=monde["adn"],
+            phase=monde["phase"],
+            commune=monde["commune_07"],
+            statut="retenu",
+            porteur_siret="73282932000074",
+        )
+        for _ in range(10)
+    ]
+    resultats = _en_parallele(
+        [
+            lambda p=p: services.aide_proposer(
+                user=agent, enveloppe=enveloppe, projet=p, montant="70000", nature="subvention"
+            )
+            for p in projets
+        ]
+    )
+    assert len([r for r in resultats if r[0] == "ok"]) == 4  # 4 × 70,000 ≤ 300,000
+    perdants = [e for statut, e in resultats if statut == "erreur"]
+    assert all("de minimis" in e.messages[0] for e in perdants), perdants

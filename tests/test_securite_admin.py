@@ -172,7 +172,12 @@ def _binome(fx):
 
 
 def _revue(fx):
-    revue = RevueRegionale.objects.create(region=_monde(fx)["ara"], date=date(2026, 2, 1))
+    revue = RevueRegionale.objects.create(
+        region=_monde(fx)["ara"],
+        date=date(2026, 2, 1),
+        conseil_regional="Région Auvergne-Rhône-Alpes",
+        prefecture_region="Préfecture de la région Auvergne-Rhône-Alpes",
+    )
     AvisRevue.objects.create(
         revue=revue, projet=fx("projet_adn"), avis=AvisRevue.Avis.choices[0][0]
     )
@@ -268,7 +273,13 @@ FORMULAIRES = {
         "region-ara",
         "region-ara",
         _revue,
-        lambda fx: {"region": "84", "date": "2026-03-01", "intitule": "Revue de mars"},
+        lambda fx: {
+            "region": "84",
+            "date": "2026-03-01",
+            "intitule": "Revue de mars",
+            "conseil_regional": "Région Auvergne-Rhône-Alpes",
+            "prefecture_region": "Préfecture de la région Auvergne-Rhône-Alpes",
+        },
     ),
     "financements.operateur": Formulaire(
         "national",
