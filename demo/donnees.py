@@ -15,6 +15,8 @@ from django.db import transaction
 from territoires.models import Binome, Commune, Departement, Habilitation, Phase, Region, Territoire
 from territoires.validators import siret_fictif
 
+from .comptes import porteur_du_territoire
+
 COMPTES = [
     # username, first, last, role, echelon, niveau, organisation, régions, départements
     ("national", "Nadia", "Nationale", "agent", "national", 3, "ANCT — équipe nationale", [], []),
@@ -228,27 +230,8 @@ def creer_comptes(stdout=None) -> dict:
             comptes[username] = user
     # Every other demo territory gets its own lead (no password: sign-in disabled).
     for territoire in Territoire.objects.filter(slug__in=BINOMES).exclude(slug=TERRITOIRE_PORTEUR):
-        username = f"porteur-{territoire.slug}"[:150]
-        user, cree = User.objects.get_or_create(
-            username=username,
-            defaults={
-                "first_name": "Porteur",
-                "last_name": territoire.nom[:150],
-                "email": f"{territoire.slug}@demo.territoires-industrie.example",
-            },
-        )
-        if cree:
-            user.set_unusable_password()
-            user.save()
-            hab = Habilitation.objects.create(
-                user=user,
-                role="porteur",
-                echelon="territoire",
-                niveau=2,
-                organisation=f"Territoire d'industrie {territoire.nom}",
-            )
-            hab.territoires.add(territoire)
-        comptes[username] = user
+        user = porteur_du_territoire(territoire)
+        comptes[user.username] = user
     return comptes
 
 

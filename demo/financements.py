@@ -19,8 +19,10 @@ from financements.models import Dispositif, Enveloppe, Operateur, RegimeAide
 from financements.regles import refus_aide
 from projets import services as projets_services
 from projets.models import PieceJointe, Projet, Statut
-from territoires.models import Commune, Phase, Region
+from territoires.models import Phase, Region
 from territoires.validators import siret_fictif
+
+from .comptes import porteur_du_territoire
 
 PLAFOND_AIDE_REBOND = Decimal("250000.00")  # under the de minimis ceiling of 300,000 €
 REGIONS = {"84": "Auvergne-Rhône-Alpes", "76": "Occitanie"}
@@ -232,25 +234,20 @@ def charger_fonds_acceleration(rng, comptes, territoires_demo, pdf_factice) -> N
 
 
 def _dossiers_2018_2022(rng, comptes, region, phase, territoires_demo, pdf_factice) -> list:
+    """Three dossiers of a territory labelled for 2018-2022 and piloted by `region`
+    (a demo territory first), located in communes of its extent for that phase."""
+    candidats = region.territoires_pilotes.filter(labellisations__phase=phase).distinct()
     territoire = (
-        region.territoires_pilotes.filter(slug__in=territoires_demo, compositions__isnull=False)
-        .distinct()
-        .order_by("slug")
-        .first()
+        candidats.filter(slug__in=territoires_demo).order_by("slug").first()
+        or candidats.order_by("slug").first()
     )
     if territoire is None:
         return []
-    communes = list(
-        Commune.objects.filter(epci__compositions__territoire=territoire)
-        .distinct()
-        .order_by("code_insee")[:20]
-    )
+    communes = list(territoire.communes_possibles(phase).order_by("code_insee")[:20])
     if not communes:
         return []
-    composition = territoire.compositions.filter(phase=phase)
-    if composition.exists():
-        communes = [c for c in communes if composition.filter(epci=c.epci_id).exists()]
-    porteur = comptes.get(f"porteur-{territoire.slug}"[:150]) or comptes["porteur-adn"]
+    porteur = porteur_du_territoire(territoire)
+    comptes[porteur.username] = porteur
     agent = _agent(comptes, region.code)
     dossiers = []
     for n, (titre, nature) in enumerate(

@@ -29,10 +29,25 @@ def test_demo_refusee_hors_debug(monde, settings):
     assert Projet.objects.count() == 0
 
 
+def _labelliser_2018_2022(monde):
+    """The first phase's territories of the demo régions, as the known-territories file
+    declares them: Bassin d'Alès (30, both phases) and Nord Ardèche et Boutières (07)."""
+    from territoires.models import Labellisation, Phase, Territoire
+
+    phase = Phase.objects.get(code="2018-2022")
+    nab = Territoire.objects.create(nom="Nord Ardèche et Boutières", region_pilote=monde["ara"])
+    for territoire, departement in ((monde["ales"], monde["d30"]), (nab, monde["d07"])):
+        label = Labellisation.objects.create(
+            territoire=territoire, phase=phase, date=phase.date_debut
+        )
+        label.departements.add(departement)
+
+
 def test_demo_idempotente_et_complete(monde, settings):
     settings.DEBUG = True
     importer_phases_axes()
     importer_dispositifs()
+    _labelliser_2018_2022(monde)
     call_command("demo")
     avant = _comptes()
     # 60 dossiers of 2023-2027, 3 of 2018-2022 per demo région (Fonds d'accélération).
@@ -75,6 +90,7 @@ def test_demo_respecte_les_regles_du_programme(monde, settings):
     monde["adn"].save()
     importer_phases_axes()
     importer_dispositifs()
+    _labelliser_2018_2022(monde)
     call_command("demo")
     aides = Aide.objects.exclude(statut="annulee").select_related(
         "enveloppe__dispositif", "projet__territoire", "attribuant"
