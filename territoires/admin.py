@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Exists, OuterRef, Q
 from simple_history.admin import SimpleHistoryAdmin
 
-from gestion.bases import PerimetreAdmin
+from gestion.bases import LectureSeuleInline, PerimetreAdmin
 from territoires import perimetre
 
 from .models import (
@@ -85,7 +85,28 @@ class AxeAdmin(ReferentielAdmin):
     search_fields = ["nom", "code"]
 
 
-class CompositionInline(admin.TabularInline):
+class ReferentielTerritoireInline(admin.TabularInline):
+    """Rows of a territory's reference (labels, composition): every agent who sees the
+    territory reads them; only national administrators change them; none is deleted
+    (an exit date closes a row)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return perimetre.est_agent(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return perimetre.est_national(request.user) and perimetre.peut_administrer(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CompositionInline(ReferentielTerritoireInline):
     model = CompositionTerritoire
     extra = 0
     autocomplete_fields = ["epci"]
@@ -93,28 +114,20 @@ class CompositionInline(admin.TabularInline):
     readonly_fields = ["import_entree"]
 
 
-class CommuneMembreInline(admin.TabularInline):
+class CommuneMembreInline(LectureSeuleInline):
     """Commune-level membership (ANCT list): read-only, written by the importer."""
 
     model = CommuneTerritoire
-    extra = 0
     fields = ["phase", "commune", "date_entree", "date_sortie", "import_entree", "import_sortie"]
     readonly_fields = fields
     classes = ["collapse"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("phase", "commune")
 
 
-class LabellisationInline(admin.TabularInline):
+class LabellisationInline(ReferentielTerritoireInline):
     model = Labellisation
-    extra = 0
     fk_name = "territoire"
     fields = ["phase", "date", "date_sortie", "departements", "composition", "successeur"]
     autocomplete_fields = ["departements"]

@@ -194,6 +194,7 @@ ADMIN_RESERVES = {
     "dsfr.DsfrConfig": "configuration du site",
     "auth.User": "équipe nationale seulement",
     "territoires.Habilitation": "équipe nationale seulement",
+    "territoires.ImportTerritoires": "journal des imports de listes, équipe nationale seulement",
     "api.JetonPartenaire": "administrateurs nationaux seulement",
     "comptes.DemandeHabilitation": "administrateurs seulement",
     "comptes.Invitation": "administrateurs seulement",

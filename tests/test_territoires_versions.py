@@ -199,3 +199,18 @@ def test_phase_ou_date_invalide_refusees(vintages):
     with pytest.raises(CommandError, match="Date invalide"):
         call_command("importer_territoires", str(v1), "--date", "01/12/2023")
     assert ImportTerritoires.objects.count() == 0
+
+
+def test_journal_des_imports_au_back_office(client, vintages):
+    v1, _ = vintages
+    importation.importer_territoires_anct(v1, date_fichier=date(2023, 12, 1))
+    national = f.utilisateur("national", role="agent", echelon="national", niveau=3)
+    client.force_login(national)
+    liste = client.get("/admin/territoires/importterritoires/").content.decode()
+    assert "liste-ti-com2023-v1.csv" in liste
+    journal = ImportTerritoires.objects.get()
+    fiche = client.get(f"/admin/territoires/importterritoires/{journal.pk}/change/")
+    assert "+ territoire ti-8401 « Nord »" in fiche.content.decode()
+    territoire = Territoire.objects.get(id_anct="ti-8401")
+    page = client.get(f"/admin/territoires/territoire/{territoire.pk}/change/")
+    assert page.status_code == 200 and "Commune 07001" in page.content.decode()
