@@ -16,6 +16,7 @@ from django.db.models import Sum
 from projets.models import Projet, Statut
 from territoires.perimetre import est_national, peut_instruire, regions_visibles
 
+from . import notifications
 from .models import Aide, Dispositif, Enveloppe, Versement
 
 STATUTS_PROJET_FINANCABLES = frozenset({Statut.RETENU, Statut.EN_COURS, Statut.REALISE})
@@ -190,6 +191,7 @@ def aide_engager(
                 f"{_euros(disponible)} disponibles sur « {aide.enveloppe} ».",
                 code="enveloppe_depassee",
             )
+        notifications.planifier_aide(aide=aide, evenement=Aide.Statut.ENGAGEE)
         return _changer_statut(
             aide,
             user,
@@ -207,6 +209,7 @@ def aide_conventionner(*, user, aide: Aide, date_convention: date) -> Aide:
             raise OperationRefusee("Seule une aide engagée peut être conventionnée.", code="etat")
         if date_convention is None:
             raise OperationRefusee("La date de la convention est obligatoire.", code="date")
+        notifications.planifier_aide(aide=aide, evenement=Aide.Statut.CONVENTIONNEE)
         return _changer_statut(
             aide, user, Aide.Statut.CONVENTIONNEE, date_convention=date_convention
         )
@@ -258,6 +261,7 @@ def versement_enregistrer(
         versement.full_clean()
         versement._history_user = user
         versement.save()
+        notifications.planifier_versement(versement=versement)
         if montant == reste:
             if aide.date_convention is None:
                 aide.date_convention = date_versement
