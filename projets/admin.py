@@ -19,7 +19,15 @@ from territoires.models import Departement, Territoire
 from . import services
 from .fichiers import FORMATS_ACCEPTES
 from .importation import importer_dossiers
-from .models import AvisRevue, Message, PieceJointe, Projet, RevueRegionale, TransitionProjet
+from .models import (
+    AvisRevue,
+    Message,
+    PieceJointe,
+    Projet,
+    RevueRegionale,
+    TransitionProjet,
+    expression_libelle_statut,
+)
 
 COLONNES_EXPORT = [
     ("référence", "reference"),
@@ -31,7 +39,7 @@ COLONNES_EXPORT = [
     ("code INSEE", "commune_id"),
     ("EPCI", "commune__epci__nom"),
     ("SIREN EPCI", "commune__epci_id"),
-    ("statut", "statut"),
+    ("statut", expression_libelle_statut()),  # the lifecycle's one set of labels
     ("nature", "nature"),
     ("porteur", "porteur_raison_sociale"),
     ("SIRET", "porteur_siret"),

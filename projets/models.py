@@ -33,6 +33,18 @@ class Statut(models.TextChoices):
     ABANDONNE = "abandonne", "Abandonné"
 
 
+def expression_libelle_statut(champ: str = "statut"):
+    """The status label as a database expression (exports write labels, not codes)."""
+    return models.Case(
+        *[
+            models.When(**{champ: code}, then=models.Value(libelle))
+            for code, libelle in Statut.choices
+        ],
+        default=F(champ),
+        output_field=models.CharField(),
+    )
+
+
 STATUTS_FINAUX = frozenset({Statut.REFUSE, Statut.SANS_SUITE, Statut.REALISE, Statut.ABANDONNE})
 STATUTS_PUBLICS = frozenset({Statut.RETENU, Statut.EN_COURS, Statut.REALISE})
 STATUTS_MODIFIABLES_PORTEUR = frozenset({Statut.BROUILLON, Statut.A_COMPLETER})
@@ -310,7 +322,10 @@ class TransitionProjet(models.Model):
         ordering = ["date", "pk"]
 
     def __str__(self):
-        return f"{self.projet.reference} : {self.statut_avant} → {self.statut_apres}"
+        return (
+            f"{self.projet.reference} : {self.get_statut_avant_display()} → "
+            f"{self.get_statut_apres_display()}"
+        )
 
 
 def chemin_piece_jointe(instance, filename):

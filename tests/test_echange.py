@@ -527,3 +527,10 @@ def test_piece_inconnue_404(porteur, projet_adn):
     url = reverse("piece_jointe_remplacer", args=[projet_adn.reference, uuid.uuid4()])
     assert porteur.get(url).status_code == 404
     assert PDF_MINIMAL.startswith(b"%PDF")
+
+
+def test_export_du_back_office_avec_les_libelles(agent, projet_adn, personas):
+    amener_en_instruction(projet_adn, personas)
+    reponse = agent.get(reverse("admin:projets_projet_export"))
+    contenu = b"".join(reponse.streaming_content).decode("utf-8-sig")
+    assert "En instruction" in contenu and "en_instruction" not in contenu

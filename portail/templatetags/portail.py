@@ -64,10 +64,16 @@ def espace_connecte(context) -> dict:
     from territoires.perimetre import habilitation_de
 
     request = context.get("request")
+    deja = getattr(request, "_espace_connecte", None)
+    if deja is not None:  # the header asks twice (tools and menu)
+        return deja
     user = getattr(request, "user", None)
     hab = habilitation_de(user)
     role = hab.role if hab else ""
     non_lus = 0
     if role == Habilitation.Role.PORTEUR:
         non_lus = Message.objects.non_lus_par(user).count()
-    return {"role": role, "non_lus": non_lus}
+    espace = {"role": role, "non_lus": non_lus}
+    if request is not None:
+        request._espace_connecte = espace
+    return espace
