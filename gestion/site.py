@@ -22,22 +22,27 @@ class RefusOrienteMixin:
     def confirm_login_allowed(self, user):
         from django import forms
         from django.urls import reverse
+        from django.utils.html import format_html
 
         if user.is_active and not (user.is_staff and perimetre.est_agent(user)):
             hab = perimetre.habilitation_de(user)
             role = hab.role if hab else ""
+            debut = "L'espace de gestion est réservé aux agents de l'État et des Régions. "
             if role == "porteur":
-                message = (
-                    "L'espace de gestion est réservé aux agents de l'État et des Régions. "
-                    "Chefs de projet : connectez-vous sur le portail, à l'adresse "
-                    f"{reverse('connexion')}, pour retrouver vos dossiers."
+                message = format_html(
+                    '{}Chefs de projet : connectez-vous sur <a href="{}">le portail</a> '
+                    "({}) pour retrouver vos dossiers.",
+                    debut,
+                    reverse("connexion"),
+                    reverse("connexion"),
                 )
             elif role == "partenaire":
-                message = (
-                    "L'espace de gestion est réservé aux agents de l'État et des Régions. "
-                    "Partenaires : connectez-vous sur le portail, à l'adresse "
-                    f"{reverse('connexion')}, pour retrouver vos jetons d'API et leur "
-                    "documentation."
+                message = format_html(
+                    '{}Partenaires : connectez-vous sur <a href="{}">le portail</a> ({}) '
+                    "pour retrouver vos jetons d'API et leur documentation.",
+                    debut,
+                    reverse("connexion"),
+                    reverse("connexion"),
                 )
             else:
                 message = (

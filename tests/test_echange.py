@@ -442,7 +442,7 @@ def test_espace_partenaire_refuse_aux_autres(client, personas):
 def test_connexion_gestion_oriente_porteurs_et_partenaires(client, personas, persona, indice):
     reponse = client.post(reverse("admin:login"), {"username": persona, "password": MOT_DE_PASSE})
     assert reponse.status_code == 200
-    assert indice in reponse.text and "/connexion/" in reponse.text
+    assert indice in reponse.text and 'href="/connexion/"' in reponse.text
     assert "_auth_user_id" not in client.session
     # A wrong password says nothing about the account.
     reponse = client.post(reverse("admin:login"), {"username": persona, "password": "faux"})
