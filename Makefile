@@ -28,7 +28,7 @@ demo: donnees
 
 run: demo
 	@$(MANAGE) accueil_demo --url http://$(HOST):$(PORT)
-	$(MANAGE) runserver $(HOST):$(PORT)
+	SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(MANAGE) runserver $(HOST):$(PORT)
 
 ## Production mode: gunicorn, whitenoise (hashed, compressed static files), DEBUG off.
 ## Needs SECRET_KEY and DATABASE_URL (PostgreSQL). SECURE_SSL_REDIRECT=false only behind no proxy.

@@ -315,7 +315,16 @@ def creer_dossiers(rng: random.Random, comptes: dict, nombre: int = 60) -> list:
             else (comptes["region-occitanie"])
         )
         for transition in CHEMINS[cible]:
-            acteur = auteur if transition in ("deposer", "repondre", "abandonner") else instructeur
+            if transition in ("deposer", "repondre"):
+                # The lead's submission, certified on honour like on the portal.
+                projets_services.projet_deposer(
+                    projet=projet,
+                    user=auteur,
+                    attestation=True,
+                    commentaire=COMMENTAIRES.get(transition, ""),
+                )
+                continue
+            acteur = auteur if transition == "abandonner" else instructeur
             projets_services.projet_transitionner(
                 projet=projet,
                 transition=transition,

@@ -18,7 +18,7 @@ from projets.models import Projet, Statut
 from territoires.models import Departement, Habilitation, Territoire
 from territoires.perimetre import est_national, habilitation_de, peut_instruire, regions_visibles
 
-from . import regles
+from . import notifications, regles
 from .models import Aide, Dispositif, Enveloppe, Operateur, RegimeAide, Versement
 from .regles import STATUTS_PROJET_FINANCABLES  # noqa: F401 - re-exported
 
@@ -337,6 +337,7 @@ def aide_engager(
                 f"{_euros(disponible)} disponibles sur « {aide.enveloppe} ».",
                 code="enveloppe_depassee",
             )
+        notifications.planifier_aide(aide=aide, evenement=Aide.Statut.ENGAGEE)
         return _changer_statut(
             aide,
             user,
@@ -355,6 +356,7 @@ def aide_conventionner(*, user, aide: Aide, date_convention: date) -> Aide:
         if date_convention is None:
             raise OperationRefusee("La date de la convention est obligatoire.", code="date")
         _reverifier(aide, jour=regles.date_octroi(aide))
+        notifications.planifier_aide(aide=aide, evenement=Aide.Statut.CONVENTIONNEE)
         return _changer_statut(
             aide, user, Aide.Statut.CONVENTIONNEE, date_convention=date_convention
         )
@@ -415,6 +417,7 @@ def versement_enregistrer(
         versement.full_clean()
         versement._history_user = user
         versement.save()
+        notifications.planifier_versement(versement=versement)
         if montant == reste:
             if aide.date_convention is None:
                 aide.date_convention = date_versement

@@ -5,13 +5,52 @@ from functools import wraps
 
 from django.contrib import admin
 from django.core.exceptions import BadRequest
-from django.db.models import Count
+from django.db.models import Count, F
 
 from commun.formulaires import IdentifiantBorneMixin
 from commun.middleware import parametre_avec_nul
 from territoires import perimetre
 
 from .bases import RefusSansIndiceMixin
+
+
+class RefusOrienteMixin:
+    """A lead or a partner who signs in with the right password is told where to go,
+    not that the credentials are wrong (the password was checked first: nobody learns
+    anything about an account without its password)."""
+
+    def confirm_login_allowed(self, user):
+        from django import forms
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        if user.is_active and not (user.is_staff and perimetre.est_agent(user)):
+            hab = perimetre.habilitation_de(user)
+            role = hab.role if hab else ""
+            debut = "L'espace de gestion est réservé aux agents de l'État et des Régions. "
+            if role == "porteur":
+                message = format_html(
+                    '{}Chefs de projet : connectez-vous sur <a href="{}">le portail</a> '
+                    "({}) pour retrouver vos dossiers.",
+                    debut,
+                    reverse("connexion"),
+                    reverse("connexion"),
+                )
+            elif role == "partenaire":
+                message = format_html(
+                    '{}Partenaires : connectez-vous sur <a href="{}">le portail</a> ({}) '
+                    "pour retrouver vos jetons d'API et leur documentation.",
+                    debut,
+                    reverse("connexion"),
+                    reverse("connexion"),
+                )
+            else:
+                message = (
+                    "Votre compte n'a pas d'habilitation d'agent pour l'espace de gestion. "
+                    "Adressez-vous à l'équipe régionale ou nationale du programme."
+                )
+            raise forms.ValidationError(message, code="hors_gestion")
+        super().confirm_login_allowed(user)
 
 
 class SiteGestion(admin.AdminSite):
@@ -24,7 +63,11 @@ class SiteGestion(admin.AdminSite):
     def login_form(self):
         from django.contrib.admin.forms import AdminAuthenticationForm
 
-        return type("ConnexionGestionForm", (IdentifiantBorneMixin, AdminAuthenticationForm), {})
+        return type(
+            "ConnexionGestionForm",
+            (RefusOrienteMixin, IdentifiantBorneMixin, AdminAuthenticationForm),
+            {},
+        )
 
     def has_permission(self, request):
         user = request.user
@@ -58,7 +101,7 @@ class SiteGestion(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         from financements.models import Enveloppe
-        from projets.models import Projet, Statut
+        from projets.models import Message, Projet, Statut
 
         user = request.user
         projets = Projet.objects.visibles_par(user)
@@ -67,9 +110,11 @@ class SiteGestion(admin.AdminSite):
             (
                 projets.filter(statut=Statut.DEPOSE)
                 | projets.filter(statut=Statut.EN_INSTRUCTION, instructeur=user)
+                | projets.filter(statut=Statut.EN_INSTRUCTION, instructeur__isnull=True)
             )
-            .select_related("territoire")
-            .order_by("depose_le")[:20]
+            # Dossiers the lead has just completed come first: they await this officer.
+            .order_by(F("complete_le").desc(nulls_last=True), "depose_le")
+            .select_related("territoire")[:20]
         )
         contexte = {
             "comptes_statuts": [
@@ -86,5 +131,12 @@ class SiteGestion(admin.AdminSite):
             .select_related("dispositif", "region")
             .order_by("-annee", "region__nom"),
             "peut_instruire": perimetre.peut_instruire(user),
+            "messages_non_lus": (
+                Message.objects.non_lus_par(user)
+                .select_related("projet", "auteur")
+                .order_by("-envoye_le")[:20]
+                if perimetre.peut_instruire(user)
+                else []
+            ),
         }
         return super().index(request, {**contexte, **(extra_context or {})})

@@ -15,6 +15,7 @@ from decimal import ROUND_DOWN, Decimal
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from financements.models import (
@@ -207,6 +208,7 @@ def generer(*, projets: int, seed: int) -> dict:
     statuts = [s for s, part in REPARTITION.items() for _ in range(part)]
 
     objets, par_cle = [], defaultdict(list)
+    maintenant = timezone.now()
     for i in range(projets):
         territoire = territoires[i % len(territoires)]
         commune, region = rng.choice(communes_par_territoire[territoire])
@@ -240,6 +242,9 @@ def generer(*, projets: int, seed: int) -> dict:
             date_debut_prevue=date(annee, 1, 1) + timedelta(days=rng.randrange(0, 360)),
             statut=statut,
             deposant=auteur,
+            # Submitted dossiers carry the lead's certification on honour.
+            atteste_le=None if statut == Statut.BROUILLON else maintenant,
+            atteste_par=None if statut == Statut.BROUILLON else auteur,
         )
         objets.append(projet)
         par_cle[(region, annee)].append(projet)

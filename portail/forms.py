@@ -6,12 +6,13 @@ Writes go through `projets.services`; views pass `cleaned_data` to them.
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.db.models import Q
 
 from commun.formulaires import FormulaireDsfr, IdentifiantBorneMixin
 from projets.fichiers import FORMATS_ACCEPTES
-from projets.models import PieceJointe, Projet
+from projets.models import ATTESTATION, PieceJointe, Projet
 from projets.services import CHAMPS_REQUIS_DEPOT
 from territoires.models import Commune, Departement, Phase, Region
 
@@ -271,6 +272,14 @@ class MessageForm(FormulaireDsfr):
     )
 
 
+class RemplacementPieceForm(FormulaireDsfr):
+    fichier = forms.FileField(
+        label="Nouveau fichier",
+        help_text=f"Formats acceptés : {FORMATS_ACCEPTES}. Taille maximale : 20 Mo.",
+        error_messages={"required": "Choisissez le fichier qui remplace cette pièce."},
+    )
+
+
 class RenvoiForm(FormulaireDsfr):
     commentaire = forms.CharField(
         label="Message à l'instructeur",
@@ -278,6 +287,11 @@ class RenvoiForm(FormulaireDsfr):
         required=False,
         max_length=5000,
         help_text="Précisez ce que vous avez complété ou modifié.",
+    )
+    attestation = forms.BooleanField(
+        label=ATTESTATION,
+        required=True,
+        error_messages={"required": "Cochez l'attestation sur l'honneur pour transmettre."},
     )
 
 
@@ -342,7 +356,14 @@ class ConnexionForm(IdentifiantBorneMixin, FormulaireDsfr, auth_forms.Authentica
 
 
 class MotDePasseOublieForm(FormulaireDsfr, auth_forms.PasswordResetForm):
-    pass
+    def save(self, **kwargs):
+        """The link in the e-mail starts with SITE_URL, like every notification (never
+        the Host header of the request)."""
+        kwargs["extra_email_context"] = {
+            **(kwargs.get("extra_email_context") or {}),
+            "site_url": settings.SITE_URL.rstrip("/"),
+        }
+        return super().save(**kwargs)
 
 
 class NouveauMotDePasseForm(FormulaireDsfr, auth_forms.SetPasswordForm):

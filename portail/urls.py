@@ -127,4 +127,26 @@ urlpatterns = [
         views.piece_jointe_telecharger,
         name="piece_jointe_telecharger",
     ),
+    path(
+        "dossiers/<reference:reference>/pieces/<uuid:uuid>/retirer/",
+        views.piece_jointe_retirer,
+        name="piece_jointe_retirer",
+    ),
+    path(
+        "dossiers/<reference:reference>/pieces/<uuid:uuid>/remplacer/",
+        views.piece_jointe_remplacer,
+        name="piece_jointe_remplacer",
+    ),
+    path(
+        "dossiers/<reference:reference>/recapitulatif.pdf",
+        views.dossier_pdf,
+        name="dossier_pdf",
+    ),
+    # Partners (API users) after sign-in.
+    path("espace-partenaire/", views.espace_partenaire, name="espace_partenaire"),
+    # Legal pages of a State site (DSFR footer).
+    *[
+        path(chemin, views.page_legale, {"page": nom}, name=nom)
+        for nom, chemin in views.PAGES_LEGALES.items()
+    ],
 ]

@@ -6,26 +6,34 @@ write through `projets.services` only.
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from commun.cache_donnees import memoriser
-from financements.models import projets_avec_financements, territoires_avec_totaux
+from financements.models import Aide, projets_avec_financements, territoires_avec_totaux
 from projets import services
-from projets.models import PieceJointe, Projet, Statut, zonage_rural_en_vigueur
-from territoires.models import CommuneTerritoire, CompositionTerritoire, Labellisation, Territoire
+from projets.models import ATTESTATION, PieceJointe, Projet, Statut, zonage_rural_en_vigueur
+from territoires.models import (
+    CommuneTerritoire,
+    CompositionTerritoire,
+    Habilitation,
+    Labellisation,
+    Territoire,
+)
 from territoires.perimetre import est_agent, est_porteur, habilitation_de
 
-from . import chiffres
+from . import chiffres, imprimable
 from .forms import (
     SECTIONS,
     AbandonForm,
@@ -33,6 +41,7 @@ from .forms import (
     MessageForm,
     NouveauDossierForm,
     PieceJointeForm,
+    RemplacementPieceForm,
     RenvoiForm,
 )
 
@@ -257,6 +266,74 @@ def compte(request):
     )
 
 
+@require_safe
+@login_required
+def espace_partenaire(request):
+    """A partner's page: its API tokens (never the secret), the documentation, its quota.
+    Leads and officers have their own spaces."""
+    if not est_partenaire(request.user):
+        return redirect("mes_dossiers" if est_porteur(request.user) else "compte")
+    debits = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+    return render(
+        request,
+        "portail/espace_partenaire.html",
+        {
+            "title": "Espace partenaire",
+            "habilitation": habilitation_de(request.user),
+            "jetons": request.user.jetons_api.order_by("revoque_le", "-cree_le"),
+            "debit_jeton": _debit_lisible(debits.get("jeton")),
+            "debit_anonyme": _debit_lisible(debits.get("anonyme")),
+            "breadcrumb_data": fil_ariane("Espace partenaire"),
+        },
+    )
+
+
+def _debit_lisible(debit: str | None) -> str:
+    """« 1200/minute » → « 1 200 requêtes par minute »."""
+    if not debit or "/" not in debit:
+        return "non limité"
+    nombre, _, periode = debit.partition("/")
+    unites = {"s": "seconde", "m": "minute", "h": "heure", "d": "jour"}
+    unite = unites.get(periode[:1], periode)
+    if nombre.isdigit():
+        nombre = f"{int(nombre):,}".replace(",", "\u202f")
+    return f"{nombre} requêtes par {unite}"
+
+
+# ---------------------------------------------------------------------------
+# Legal pages (footer)
+
+PAGES_LEGALES = {
+    "mentions_legales": "mentions-legales/",
+    "donnees_personnelles": "donnees-personnelles/",
+    "accessibilite": "accessibilite/",
+    "plan_du_site": "plan-du-site/",
+    "cookies": "gestion-des-cookies/",
+}
+TITRES_PAGES_LEGALES = {
+    "mentions_legales": "Mentions légales",
+    "donnees_personnelles": "Données personnelles",
+    "accessibilite": "Déclaration d'accessibilité",
+    "plan_du_site": "Plan du site",
+    "cookies": "Gestion des cookies",
+}
+
+
+@require_safe
+def page_legale(request, page):
+    titre = TITRES_PAGES_LEGALES[page]
+    return render(
+        request,
+        f"portail/legal/{page}.html",
+        {
+            "title": titre,
+            "breadcrumb_data": fil_ariane(titre),
+            "site_url": settings.SITE_URL.rstrip("/"),
+            "duree_session_heures": settings.SESSION_COOKIE_AGE // 3600,
+        },
+    )
+
+
 # ---------------------------------------------------------------------------
 # Territory leads' space
 
@@ -290,6 +367,8 @@ def porteur_requis(vue):
                 return redirect(_lien_admin(kwargs["reference"], request.user))
             messages.info(request, "Les agents suivent les dossiers dans l'espace de gestion.")
             return redirect("admin:index")
+        if est_partenaire(request.user):
+            return redirect("espace_partenaire")
         return render(
             request,
             "portail/acces_refuse.html",
@@ -298,6 +377,11 @@ def porteur_requis(vue):
         )
 
     return controle
+
+
+def est_partenaire(user) -> bool:
+    hab = habilitation_de(user)
+    return bool(hab and hab.role == Habilitation.Role.PARTENAIRE)
 
 
 def projet_du_porteur(request, reference: str) -> Projet:
@@ -315,7 +399,7 @@ def _refuser_si_lecture_seule(request, projet: Projet):
         return None
     messages.warning(
         request,
-        f"Ce dossier est « {projet.libelle_statut_porteur.lower()} » : il n'est plus modifiable.",
+        f"Ce dossier est « {projet.get_statut_display().lower()} » : il n'est plus modifiable.",
     )
     return redirect("dossier_detail", reference=projet.reference)
 
@@ -336,7 +420,16 @@ def _badge(projet: Projet) -> str:
 @require_safe
 @porteur_requis
 def mes_dossiers(request):
-    dossiers = list(Projet.objects.visibles_par(request.user).pour_liste().order_by("-modifie_le"))
+    dossiers = list(
+        Projet.objects.visibles_par(request.user)
+        .pour_liste()
+        .annotate(
+            non_lus=Count(
+                "messages", filter=Q(messages__de_porteur=False, messages__lu_le__isnull=True)
+            )
+        )
+        .order_by("-modifie_le")
+    )
     for projet in dossiers:
         projet.etape_suivante = ETAPE_SUIVANTE.get(projet.statut, "Aucune : dossier clos")
         projet.badge = _badge(projet)
@@ -518,7 +611,8 @@ def _section_pieces(request, projet: Projet):
             "title": f"Pièces jointes — dossier {projet.reference}",
             "projet": projet,
             "form": form,
-            "pieces": projet.pieces_jointes.all(),
+            "pieces": _pieces(projet),
+            "gerer_pieces": True,
             "section": "pieces",
             "etapes": _etapes(projet, "pieces"),
             "sections": SECTIONS,
@@ -542,8 +636,9 @@ def dossier_recapitulatif(request, reference):
             "projet": projet,
             "manquants": services.champs_manquants(projet),
             "axes": projet.axes.all(),
-            "pieces": projet.pieces_jointes.all(),
+            "pieces": _pieces(projet),
             "form": RenvoiForm(),
+            "attestation": ATTESTATION,
             "sections": SECTIONS,
             "breadcrumb_data": _ariane_dossier(projet, "Récapitulatif"),
         },
@@ -553,14 +648,17 @@ def dossier_recapitulatif(request, reference):
 @require_POST
 @porteur_requis
 def dossier_deposer(request, reference):
-    """Submit a draft (« deposer ») or send back a completed dossier (« repondre »)."""
+    """Submit a draft or send back a completed dossier, with the certification on honour."""
     projet = projet_du_porteur(request, reference)
-    transition = "repondre" if projet.statut == Statut.A_COMPLETER else "deposer"
+    renvoi = projet.statut == Statut.A_COMPLETER
     form = RenvoiForm(request.POST)
-    commentaire = form.cleaned_data["commentaire"] if form.is_valid() else ""
+    form.is_valid()
     try:
-        services.projet_transitionner(
-            projet=projet, transition=transition, user=request.user, commentaire=commentaire
+        services.projet_deposer(
+            projet=projet,
+            user=request.user,
+            attestation=bool(form.cleaned_data.get("attestation")),
+            commentaire=form.cleaned_data.get("commentaire", ""),
         )
     except ValidationError as erreur:
         for message in erreur.messages:
@@ -570,11 +668,34 @@ def dossier_deposer(request, reference):
         return redirect("dossier_detail", reference=projet.reference)
     messages.success(
         request,
-        "Votre dossier a été déposé. L'équipe d'instruction est prévenue par courriel."
-        if transition == "deposer"
-        else "Votre dossier complété a été renvoyé à l'équipe d'instruction.",
+        "Votre dossier complété a été renvoyé à votre instructeur."
+        if renvoi
+        else "Votre dossier a été déposé. L'équipe d'instruction est prévenue par courriel.",
     )
     return redirect("dossier_detail", reference=projet.reference)
+
+
+def _pieces(projet: Projet):
+    """The dossier's current attachments (not withdrawn, not sent with a message)."""
+    return projet.pieces_jointes.actives().du_dossier().select_related("depose_par")
+
+
+def aides_du_dossier(projet: Projet):
+    """The dossier's aids as its lead follows them: decided ones (not mere proposals), with
+    what has been paid and what remains."""
+    aides = list(
+        Aide.objects.filter(projet=projet)
+        .exclude(statut=Aide.Statut.PROPOSEE)
+        .avec_verse()
+        .select_related("enveloppe__dispositif__operateur")
+        .prefetch_related("versements")
+        .order_by("date_decision", "pk")
+    )
+    for aide in aides:
+        aide.reste_a_verser = (
+            None if aide.statut == Aide.Statut.ANNULEE else aide.montant - aide.montant_verse
+        )
+    return aides
 
 
 @formulaire
@@ -589,10 +710,17 @@ def dossier_detail(request, reference):
             )
         except ValidationError as erreur:
             _erreurs_vers_formulaire(form_message, erreur)
+        except PermissionDenied as refus:
+            form_message.add_error(None, str(refus))
         else:
             messages.success(request, "Message envoyé à l'équipe d'instruction.")
             return redirect(reverse("dossier_detail", args=[projet.reference]) + "#messages")
-    echanges = list(projet.messages.select_related("auteur"))
+    echanges = list(projet.messages.select_related("auteur").prefetch_related("pieces_jointes"))
+    non_lus = {m.pk for m in echanges if not m.de_porteur and m.lu_le is None}
+    if request.method == "GET" and non_lus:
+        services.messages_marquer_lus(projet=projet, user=request.user)
+    for message in echanges:
+        message.nouveau = message.pk in non_lus
     demande = None
     if projet.statut == Statut.A_COMPLETER:
         demande = next((m for m in reversed(echanges) if m.demande_complements), None)
@@ -608,13 +736,101 @@ def dossier_detail(request, reference):
             "transitions": projet.transitions.select_related("auteur"),
             "echanges": echanges,
             "demande": demande,
-            "pieces": projet.pieces_jointes.all(),
+            "aides": aides_du_dossier(projet),
+            "pieces": _pieces(projet),
             "axes": projet.axes.all(),
             "form_message": form_message,
             "peut_abandonner": "abandonner" in possibles,
             "breadcrumb_data": fil_ariane(
                 projet.reference, (reverse("mes_dossiers"), "Mes dossiers")
             ),
+        },
+    )
+
+
+@require_safe
+@porteur_requis
+def dossier_pdf(request, reference):
+    """The printable récapitulatif of a submitted dossier, as a PDF made by WeasyPrint from
+    the same summary template as the pages."""
+    projet = projet_du_porteur(request, reference)
+    if projet.depose_le is None:
+        messages.warning(request, "Le récapitulatif imprimable existe une fois le dossier déposé.")
+        return redirect("dossier_detail", reference=projet.reference)
+    html = render_to_string(
+        "portail/dossier_imprimable.html",
+        {
+            "projet": projet,
+            "axes": projet.axes.all(),
+            "pieces": _pieces(projet),
+            "aides": aides_du_dossier(projet),
+            "attestation": ATTESTATION,
+            "imprimable": True,
+        },
+        request=request,
+    )
+    reponse = HttpResponse(imprimable.pdf(html), content_type="application/pdf")
+    reponse["Content-Disposition"] = f'inline; filename="recapitulatif-{projet.reference}.pdf"'
+    reponse["Cache-Control"] = "private, no-store"
+    return reponse
+
+
+def _piece_du_porteur(request, reference, uuid) -> PieceJointe:
+    projet = projet_du_porteur(request, reference)
+    return get_object_or_404(_pieces(projet).select_related("projet__territoire"), uuid=uuid)
+
+
+@require_POST
+@porteur_requis
+def piece_jointe_retirer(request, reference, uuid):
+    piece = _piece_du_porteur(request, reference, uuid)
+    try:
+        services.piece_jointe_retirer(piece=piece, user=request.user)
+    except (ValidationError, PermissionDenied) as refus:
+        for message in getattr(refus, "messages", [str(refus)]):
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            f"Pièce « {piece.nom_original} » retirée du dossier (elle reste dans son historique).",
+        )
+    return redirect("dossier_section", reference=reference, section="pieces")
+
+
+@formulaire
+@porteur_requis
+def piece_jointe_remplacer(request, reference, uuid):
+    piece = _piece_du_porteur(request, reference, uuid)
+    projet = piece.projet
+    refus = _refuser_si_lecture_seule(request, projet)
+    if refus:
+        return refus
+    form = RemplacementPieceForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            nouvelle = services.piece_jointe_remplacer(
+                piece=piece, user=request.user, fichier=form.cleaned_data["fichier"]
+            )
+        except ValidationError as erreur:
+            form.add_error("fichier", erreur)
+        except PermissionDenied as refus:
+            messages.error(request, str(refus))
+            return redirect("dossier_detail", reference=projet.reference)
+        else:
+            messages.success(
+                request,
+                f"« {piece.nom_original} » remplacée par « {nouvelle.nom_original} ».",
+            )
+            return redirect("dossier_section", reference=projet.reference, section="pieces")
+    return render(
+        request,
+        "portail/piece_remplacer.html",
+        {
+            "title": f"Remplacer une pièce — dossier {projet.reference}",
+            "projet": projet,
+            "piece": piece,
+            "form": form,
+            "breadcrumb_data": _ariane_dossier(projet, "Remplacer une pièce"),
         },
     )
 

@@ -7,7 +7,7 @@ from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from commun.formats import euros
@@ -17,6 +17,7 @@ from territoires import perimetre
 from territoires.models import Departement, Territoire
 
 from . import services
+from .fichiers import FORMATS_ACCEPTES
 from .importation import TAILLE_MAX, importer_dossiers
 from .models import (
     STATUTS_PUBLICS,
@@ -27,6 +28,7 @@ from .models import (
     Projet,
     RevueRegionale,
     TransitionProjet,
+    expression_libelle_statut,
 )
 
 COLONNES_EXPORT = [
@@ -39,7 +41,7 @@ COLONNES_EXPORT = [
     ("code INSEE", "commune_id"),
     ("EPCI", "commune__epci__nom"),
     ("SIREN EPCI", "commune__epci_id"),
-    ("statut", "statut"),
+    ("statut", expression_libelle_statut()),  # the lifecycle's one set of labels
     ("nature", "nature"),
     ("porteur", "porteur_raison_sociale"),
     ("SIRET", "porteur_siret"),
@@ -130,8 +132,23 @@ class ZoneFragileFiltre(admin.SimpleListFilter):
 
 class PieceJointeInline(LectureSeuleInline):
     model = PieceJointe
-    fields = ["type", "lien", "type_mime", "taille", "depose_par", "depose_le"]
+    fields = ["type", "lien", "format", "taille", "depose_par", "depose_le", "etat"]
     readonly_fields = fields
+
+    @admin.display(description="format")
+    def format(self, obj):
+        return obj.format_lisible
+
+    @admin.display(description="état")
+    def etat(self, obj):
+        if obj.message_id:
+            return "jointe à un message"
+        if obj.remplacee_par_id:
+            nouvelle = obj.remplacee_par.nom_original
+            return f"remplacée le {obj.retiree_le:%d/%m/%Y} par « {nouvelle} »"
+        if obj.retiree_le:
+            return f"retirée le {obj.retiree_le:%d/%m/%Y}"
+        return "au dossier"
 
     @admin.display(description="fichier")
     def lien(self, obj):
@@ -139,16 +156,57 @@ class PieceJointeInline(LectureSeuleInline):
         return format_html('<a href="{}">{}</a>', url, obj.nom_original)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("depose_par")
+        return super().get_queryset(request).select_related("depose_par", "remplacee_par")
 
 
 class MessageInline(LectureSeuleInline):
     model = Message
-    fields = ["envoye_le", "auteur", "demande_complements", "texte"]
+    fields = ["envoye_le", "auteur", "de", "demande_complements", "texte", "pieces", "lu_le"]
     readonly_fields = fields
 
+    @admin.display(description="de")
+    def de(self, obj):
+        return "porteur" if obj.de_porteur else "instruction"
+
+    @admin.display(description="pièces jointes")
+    def pieces(self, obj):
+        liens = [
+            format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:projets_projet_piece", args=[obj.projet_id, p.uuid]),
+                p.nom_original,
+            )
+            for p in obj.pieces_jointes.all()
+        ]
+        return format_html_join(", ", "{}", ((lien,) for lien in liens)) if liens else "—"
+
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("auteur")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("auteur")
+            .prefetch_related("pieces_jointes")
+        )
+
+
+class MessageAgentForm(forms.Form):
+    """An officer's message to the dossier's lead, with an optional attachment (checked by
+    the service like every upload)."""
+
+    texte = forms.CharField(
+        label="Message au porteur",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 80}),
+        error_messages={"required": "Le message est vide."},
+    )
+    fichier = forms.FileField(
+        label="Pièce jointe (facultative)",
+        required=False,
+        help_text=f"Formats acceptés : {FORMATS_ACCEPTES}.",
+    )
+    type_piece = forms.ChoiceField(
+        label="Type de la pièce", choices=PieceJointe.Type.choices, initial="autre"
+    )
 
 
 class TransitionInline(LectureSeuleInline):
@@ -477,6 +535,7 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
                 name="projets_projet_transition",
             ),
             path("<int:pk>/pieces/<uuid:uuid>/", vue(self.vue_piece), name="projets_projet_piece"),
+            path("<int:pk>/message/", vue(self.vue_message), name="projets_projet_message"),
             *super().get_urls(),
         ]
 
@@ -496,7 +555,39 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
                 and obj.abandon_demande_le is None
                 and services.peut_instruire_projet(user=request.user, projet=obj)
             )
+            if perimetre.peut_instruire(request.user) and not obj.est_final:
+                context["form_message"] = context.get("form_message") or MessageAgentForm()
+            if request.method == "GET":
+                # The officer opened the dossier: the lead's messages are read.
+                services.messages_marquer_lus(projet=obj, user=request.user)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def vue_message(self, request, pk):
+        """An officer writes to the lead from the dossier page (POST only)."""
+        projet = self._projet(request, pk)
+        retour = reverse("admin:projets_projet_change", args=[projet.pk]) + "#messages"
+        if request.method != "POST":
+            return HttpResponseRedirect(retour)
+        formulaire = MessageAgentForm(request.POST, request.FILES)
+        if not formulaire.is_valid():
+            for erreurs in formulaire.errors.values():
+                for erreur in erreurs:
+                    messages.error(request, f"Message non envoyé : {erreur}")
+            return HttpResponseRedirect(retour)
+        try:
+            services.message_envoyer(
+                projet=projet,
+                user=request.user,
+                texte=formulaire.cleaned_data["texte"],
+                fichier=formulaire.cleaned_data["fichier"],
+                type_piece=formulaire.cleaned_data["type_piece"],
+            )
+        except (ValidationError, PermissionDenied) as refus:
+            for texte in getattr(refus, "messages", [str(refus)]):
+                messages.error(request, f"Message non envoyé : {texte}")
+        else:
+            messages.success(request, "Message envoyé au porteur ; il est prévenu par courriel.")
+        return HttpResponseRedirect(retour)
 
     def vue_transition(self, request, pk, nom):
         projet = self._projet(request, pk)

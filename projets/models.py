@@ -19,6 +19,9 @@ MONTANT = {"max_digits": 14, "decimal_places": 2}
 
 
 class Statut(models.TextChoices):
+    """The lifecycle's statuses and their ONE set of labels, shown by every door (portal,
+    back-office, API schema, exports, e-mails)."""
+
     BROUILLON = "brouillon", "Brouillon"
     DEPOSE = "depose", "Déposé"
     EN_INSTRUCTION = "en_instruction", "En instruction"
@@ -31,13 +34,18 @@ class Statut(models.TextChoices):
     ABANDONNE = "abandonne", "Abandonné"
 
 
-# Labels shown to territory leads where they differ from the officers' ones.
-LIBELLES_PORTEUR = {
-    Statut.DEPOSE: "Déposé — en attente de prise en charge",
-    Statut.EN_INSTRUCTION: "En cours d'examen",
-    Statut.A_COMPLETER: "Compléments demandés",
-    Statut.REFUSE: "Non retenu",
-}
+def expression_libelle_statut(champ: str = "statut"):
+    """The status label as a database expression (exports write labels, not codes)."""
+    return models.Case(
+        *[
+            models.When(**{champ: code}, then=models.Value(libelle))
+            for code, libelle in Statut.choices
+        ],
+        default=F(champ),
+        output_field=models.CharField(),
+    )
+
+
 STATUTS_FINAUX = frozenset({Statut.REFUSE, Statut.SANS_SUITE, Statut.REALISE, Statut.ABANDONNE})
 STATUTS_PUBLICS = frozenset({Statut.RETENU, Statut.EN_COURS, Statut.REALISE})
 STATUTS_MODIFIABLES_PORTEUR = frozenset({Statut.BROUILLON, Statut.A_COMPLETER})
@@ -204,7 +212,27 @@ class Projet(models.Model):
         help_text="Le porteur a demandé l'abandon d'un dossier aidé : l'instructeur règle "
         "ses aides (engagement libéré, reversement) puis constate l'abandon.",
     )
+    complete_le = models.DateTimeField(
+        "compléments reçus le",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Le porteur a renvoyé le dossier complété ; effacé à la décision suivante "
+        "de l'instructeur.",
+    )
     modifie_le = models.DateTimeField("modifié le", auto_now=True, db_index=True)
+    atteste_le = models.DateTimeField(
+        "attestation sur l'honneur le", null=True, blank=True, editable=False
+    )
+    atteste_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="attestation sur l'honneur par",
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     objects = ProjetQuerySet.as_manager()
     history = HistoricalRecords()
@@ -323,10 +351,6 @@ class Projet(models.Model):
         return [libelle for libelle, oui in zones if oui]
 
     @property
-    def libelle_statut_porteur(self) -> str:
-        return LIBELLES_PORTEUR.get(self.statut, self.get_statut_display())
-
-    @property
     def est_modifiable_par_porteur(self) -> bool:
         return self.statut in STATUTS_MODIFIABLES_PORTEUR
 
@@ -373,12 +397,21 @@ class TransitionProjet(models.Model):
         ordering = ["date", "pk"]
 
     def __str__(self):
-        return f"{self.projet.reference} : {self.statut_avant} → {self.statut_apres}"
+        return (
+            f"{self.projet.reference} : {self.get_statut_avant_display()} → "
+            f"{self.get_statut_apres_display()}"
+        )
 
 
 def chemin_piece_jointe(instance, filename):
     # Never the uploaded name: a random, non-guessable one.
     return f"pieces-jointes/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}"
+
+
+ATTESTATION = (
+    "J'atteste sur l'honneur l'exactitude des informations fournies dans ce dossier "
+    "et dans ses pièces jointes."
+)
 
 
 class DuProjetQuerySet(models.QuerySet):
@@ -397,6 +430,26 @@ class PieceJointeQuerySet(DuProjetQuerySet):
         if not peut_telecharger_pieces(user):
             return self.none()
         return self.visibles_par(user)
+
+    def actives(self):
+        """The dossier's current attachments: neither withdrawn nor replaced."""
+        return self.filter(retiree_le__isnull=True)
+
+    def du_dossier(self):
+        """Attachments of the dossier itself, not those sent with a message."""
+        return self.filter(message__isnull=True)
+
+
+# What a person calls the detected content type (never the raw MIME type on screen).
+FORMATS_LISIBLES = {
+    "application/pdf": "document PDF",
+    "image/png": "image PNG",
+    "image/jpeg": "image JPEG",
+    "application/vnd.oasis.opendocument.text": "texte OpenDocument (ODT)",
+    "application/vnd.oasis.opendocument.spreadsheet": "tableur OpenDocument (ODS)",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "document Word",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "classeur Excel",
+}
 
 
 class PieceJointe(models.Model):
@@ -423,6 +476,34 @@ class PieceJointe(models.Model):
         verbose_name="déposée par",
     )
     depose_le = models.DateTimeField("déposée le", auto_now_add=True)
+    message = models.ForeignKey(
+        "Message",
+        on_delete=models.PROTECT,
+        related_name="pieces_jointes",
+        verbose_name="jointe au message",
+        null=True,
+        blank=True,
+    )
+    # Withdrawn or replaced attachments stay (file and row): the dossier's history.
+    retiree_le = models.DateTimeField("retirée le", null=True, blank=True, editable=False)
+    retiree_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="retirée par",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    remplacee_par = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="remplace",
+        verbose_name="remplacée par",
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     objects = PieceJointeQuerySet.as_manager()
 
@@ -432,10 +513,32 @@ class PieceJointe(models.Model):
         ordering = ["depose_le", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(taille__gt=0), name="piece_jointe_non_vide"),
+            models.CheckConstraint(
+                condition=Q(remplacee_par__isnull=True) | Q(retiree_le__isnull=False),
+                name="piece_jointe_remplacee_retiree",
+                violation_error_message="Une pièce remplacée est aussi retirée.",
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_type_display()} — {self.nom_original}"
+
+    @property
+    def format_lisible(self) -> str:
+        return FORMATS_LISIBLES.get(self.type_mime, "fichier")
+
+    @property
+    def est_retiree(self) -> bool:
+        return self.retiree_le is not None
+
+
+class MessageQuerySet(DuProjetQuerySet):
+    def non_lus_par(self, user):
+        """Messages of the other side that `user`'s side has not opened yet (leads read the
+        officers' messages, officers the leads')."""
+        from territoires.perimetre import est_porteur
+
+        return self.visibles_par(user).filter(lu_le__isnull=True, de_porteur=not est_porteur(user))
 
 
 class Message(models.Model):
@@ -451,8 +554,19 @@ class Message(models.Model):
     texte = models.TextField("message")
     demande_complements = models.BooleanField("demande de compléments", default=False)
     envoye_le = models.DateTimeField("envoyé le", auto_now_add=True)
+    de_porteur = models.BooleanField(
+        "écrit par le porteur",
+        default=False,
+        help_text="Sinon, par l'équipe d'instruction.",
+    )
+    lu_le = models.DateTimeField(
+        "lu le",
+        null=True,
+        blank=True,
+        help_text="Quand l'autre partie (porteur ou instructeur) l'a ouvert.",
+    )
 
-    objects = DuProjetQuerySet.as_manager()
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         verbose_name = "message"

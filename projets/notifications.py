@@ -20,12 +20,36 @@ from territoires.models import Habilitation, Territoire
 logger = logging.getLogger(__name__)
 
 
+def adresse(chemin: str) -> str:
+    """An absolute link for an e-mail: every link starts with the one SITE_URL setting."""
+    return settings.SITE_URL.rstrip("/") + chemin
+
+
 def _lien(projet) -> str:
+    """The dossier's page on the portal (for its leads)."""
     try:
         chemin = reverse("dossier_detail", args=[projet.reference])
     except NoReverseMatch:
         chemin = "/"
-    return settings.SITE_URL.rstrip("/") + chemin
+    return adresse(chemin)
+
+
+def _lien_gestion(projet) -> str:
+    """The dossier's page in the back-office (for officers)."""
+    try:
+        chemin = reverse("admin:projets_projet_change", args=[projet.pk])
+    except NoReverseMatch:
+        chemin = "/admin/"
+    return adresse(chemin)
+
+
+def _instructeurs_du_dossier(projet) -> list[str]:
+    """The dossier's officer when it has one (and can still read mail), else every
+    instructor of its perimeter."""
+    instructeur = projet.instructeur
+    if instructeur is not None and instructeur.is_active and instructeur.email:
+        return [instructeur.email]
+    return [u.email for u in instructeurs_du_perimetre(projet)]
 
 
 def instructeurs_du_perimetre(projet):
@@ -47,7 +71,7 @@ def instructeurs_du_perimetre(projet):
     ]
 
 
-def _porteurs(projet):
+def porteurs(projet):
     User = get_user_model()
     return list(
         User.objects.filter(
@@ -62,7 +86,12 @@ def _porteurs(projet):
 
 def planifier_statut_change(*, projet, transition) -> None:
     transaction.on_commit(
-        partial(notifier_statut_change.enqueue, projet_id=projet.pk, cible=str(transition.cible))
+        partial(
+            notifier_statut_change.enqueue,
+            projet_id=projet.pk,
+            cible=str(transition.cible),
+            transition=transition.nom,
+        )
     )
 
 
@@ -71,16 +100,16 @@ def planifier_message_recu(*, message) -> None:
 
 
 @task()
-def notifier_statut_change(projet_id: int, cible: str) -> None:
+def notifier_statut_change(projet_id: int, cible: str, transition: str = "") -> None:
     from .models import Projet
 
-    projet = Projet.objects.select_related("territoire").filter(pk=projet_id).first()
+    projet = Projet.objects.select_related("territoire", "instructeur").filter(pk=projet_id).first()
     if projet is None:
         return
     # The mail describes this transition, even if a later one has already happened.
     projet.statut = cible
     try:
-        statut_change(projet=projet, cible=cible)
+        statut_change(projet=projet, cible=cible, transition=transition)
     except Exception:
         logger.exception("Notification de statut non envoyée (dossier %s)", projet.reference)
         raise
@@ -90,7 +119,11 @@ def notifier_statut_change(projet_id: int, cible: str) -> None:
 def notifier_message_recu(message_id: int) -> None:
     from .models import Message
 
-    message = Message.objects.select_related("projet").filter(pk=message_id).first()
+    message = (
+        Message.objects.select_related("projet__territoire", "projet__instructeur")
+        .filter(pk=message_id)
+        .first()
+    )
     if message is None:
         return
     try:
@@ -102,7 +135,7 @@ def notifier_message_recu(message_id: int) -> None:
         raise
 
 
-def statut_change(*, projet, cible: str) -> None:
+def statut_change(*, projet, cible: str, transition: str = "") -> None:
     from .models import Statut
 
     if cible == Statut.DEPOSE:
@@ -110,16 +143,27 @@ def statut_change(*, projet, cible: str) -> None:
         sujet = f"[Territoires d'industrie] Dossier déposé : {projet.reference}"
         corps = (
             f"Le dossier {projet.reference} « {projet.titre} » du territoire "
-            f"{projet.territoire} vient d'être déposé.\n\n{_lien(projet)}\n"
+            f"{projet.territoire} vient d'être déposé.\n\n{_lien_gestion(projet)}\n"
         )
         if destinataires:
             send_mail(sujet, corps, None, destinataires)
-    destinataires = _porteurs(projet)
+    elif transition == "repondre":
+        destinataires = _instructeurs_du_dossier(projet)
+        if destinataires:
+            send_mail(
+                f"[Territoires d'industrie] Compléments reçus : {projet.reference}",
+                f"Le porteur a renvoyé le dossier {projet.reference} « {projet.titre} » "
+                "complété. Il est de retour dans votre file, « en instruction ».\n\n"
+                f"{_lien_gestion(projet)}\n",
+                None,
+                destinataires,
+            )
+    destinataires = porteurs(projet)
     if destinataires:
         send_mail(
-            f"[Territoires d'industrie] {projet.reference} : {projet.libelle_statut_porteur}",
+            f"[Territoires d'industrie] {projet.reference} : {projet.get_statut_display()}",
             f"Le statut de votre dossier {projet.reference} « {projet.titre} » est désormais : "
-            f"{projet.libelle_statut_porteur}.\n\n{_lien(projet)}\n",
+            f"{projet.get_statut_display()}.\n\n{_lien(projet)}\n",
             None,
             destinataires,
         )
@@ -127,15 +171,17 @@ def statut_change(*, projet, cible: str) -> None:
 
 def message_recu(*, message) -> None:
     projet = message.projet
-    if Habilitation.objects.filter(user=message.auteur_id, role=Habilitation.Role.PORTEUR).exists():
-        destinataires = [u.email for u in instructeurs_du_perimetre(projet)]
+    if message.de_porteur:
+        destinataires, lien = _instructeurs_du_dossier(projet), _lien_gestion(projet)
+        auteur = "Le porteur du projet"
     else:
-        destinataires = _porteurs(projet)
+        destinataires, lien = porteurs(projet), _lien(projet) + "#messages"
+        auteur = "L'équipe d'instruction"
     if destinataires:
         send_mail(
             f"[Territoires d'industrie] Nouveau message sur le dossier {projet.reference}",
-            f"Un nouveau message a été déposé sur le dossier {projet.reference} "
-            f"« {projet.titre} ».\n\n{_lien(projet)}\n",
+            f"{auteur} a écrit un message sur le dossier {projet.reference} "
+            f"« {projet.titre} ». Lisez-le et répondez sur le dossier :\n\n{lien}\n",
             None,
             destinataires,
         )

@@ -18,6 +18,7 @@ from territoires.perimetre import est_porteur, habilitation_de, peut_instruire
 from . import notifications
 from .fichiers import verifier_piece_jointe
 from .models import (
+    ATTESTATION,
     STATUTS_FINAUX,
     STATUTS_MODIFIABLES_PORTEUR,
     CompteurReference,
@@ -61,11 +62,13 @@ TRANSITIONS = {
             Statut.DEPOSE,
             Acteur.PORTEUR,
         ),
+        # The completed dossier goes back to the same officer's queue, flagged as answered
+        # (`complete_le`), not to « déposé » where anyone would have to take it again.
         Transition(
             "repondre",
             "Renvoyer le dossier complété",
             frozenset({Statut.A_COMPLETER}),
-            Statut.DEPOSE,
+            Statut.EN_INSTRUCTION,
             Acteur.PORTEUR,
         ),
         Transition(
@@ -207,7 +210,7 @@ def champs_manquants(projet: Projet) -> list[str]:
     ]
     if not projet.axes.exists():
         manquants.append("au moins un axe prioritaire")
-    if not projet.pieces_jointes.exists():
+    if not projet.pieces_jointes.actives().du_dossier().exists():
         manquants.append("au moins une pièce jointe")
     return manquants
 
@@ -279,6 +282,12 @@ def _appliquer(verrouille: Projet, regle: Transition, user, commentaire: str) ->
         champs["decide_le"] = maintenant
     if regle.nom == "instruire" and verrouille.instructeur_id is None:
         champs["instructeur"] = user
+    if regle.nom == "repondre":
+        champs["complete_le"] = maintenant
+        if verrouille.instructeur_id is None:
+            champs["instructeur"] = None  # nobody took it: any officer may (dashboard)
+    elif regle.acteur is Acteur.AGENT:
+        champs["complete_le"] = None  # the officer has acted on the answer
     # Compare-and-set: a concurrent transition that got there first makes this one fail.
     modifies = Projet.objects.filter(pk=verrouille.pk, statut=verrouille.statut).update(**champs)
     if modifies != 1:
@@ -299,6 +308,7 @@ def _appliquer(verrouille: Projet, regle: Transition, user, commentaire: str) ->
             auteur=user,
             texte=commentaire,
             demande_complements=regle.nom == "demander_complements",
+            de_porteur=regle.acteur is Acteur.PORTEUR,
         )
     verrouille.refresh_from_db()
     _historiser(verrouille, user, f"Statut : {regle.libelle}")
@@ -321,6 +331,7 @@ def _abandon_demander(verrouille: Projet, user, commentaire: str, vivantes: list
         projet=verrouille,
         auteur=user,
         texte=f"Demande d'abandon : {commentaire}\nAides à régler : {'; '.join(vivantes)}.",
+        de_porteur=True,
     )
     verrouille.refresh_from_db()
     _historiser(verrouille, user, "Abandon demandé (aides à régler)")
@@ -504,7 +515,7 @@ def projet_modifier(*, projet: Projet, user, axes=None, **donnees) -> Projet:
             if projet.statut not in STATUTS_MODIFIABLES_PORTEUR:
                 raise PermissionDenied(
                     "Ce dossier n'est plus modifiable : il est "
-                    f"« {projet.libelle_statut_porteur.lower()} »."
+                    f"« {projet.get_statut_display().lower()} »."
                 )
         elif not _agent_du_perimetre(user, projet.territoire) or projet.est_final:
             raise PermissionDenied("Vous ne pouvez pas modifier ce dossier.")
@@ -533,12 +544,39 @@ def _verifier_acces_porteur_ou_agent(user, projet: Projet) -> None:
         raise PermissionDenied("Vous n'avez pas accès à ce dossier.")
 
 
-def piece_jointe_ajouter(*, projet: Projet, user, fichier, type: str) -> PieceJointe:
-    """Attach a file after checking its content, size and the dossier's state."""
-    _verifier_acces_porteur_ou_agent(user, projet)
+def projet_deposer(*, projet: Projet, user, attestation: bool, commentaire: str = "") -> Projet:
+    """The lead submits a draft (« deposer ») or sends back a completed dossier
+    (« repondre »), certifying on honour the information; the certification is recorded
+    with its date and author in the same transaction as the transition."""
+    transition = "repondre" if projet.statut == Statut.A_COMPLETER else "deposer"
+    if not attestation:
+        raise TransitionRefusee(
+            f"Cochez l'attestation sur l'honneur pour transmettre le dossier : « {ATTESTATION} »",
+            code="attestation",
+        )
+    with transaction.atomic():
+        projet = projet_transitionner(
+            projet=projet, transition=transition, user=user, commentaire=commentaire
+        )
+        Projet.objects.filter(pk=projet.pk).update(atteste_le=timezone.now(), atteste_par=user)
+        projet.refresh_from_db()
+        _historiser(projet, user, "Attestation sur l'honneur")
+    return projet
+
+
+def _verifier_piece_modifiable_par_porteur(user, projet: Projet) -> None:
     if est_porteur(user) and projet.statut not in STATUTS_MODIFIABLES_PORTEUR:
-        raise PermissionDenied("On ne peut plus ajouter de pièce à ce dossier.")
-    type_mime = verifier_piece_jointe(fichier)
+        raise PermissionDenied(
+            "Les pièces de ce dossier ne sont plus modifiables : il est "
+            f"« {projet.get_statut_display().lower()} »."
+        )
+
+
+def _nouvelle_piece(
+    *, projet: Projet, user, fichier, type_mime: str, type: str, message=None
+) -> PieceJointe:
+    """Store a file whose content `verifier_piece_jointe` accepted (format, size,
+    antivirus: checked before the transaction, a scan may take seconds)."""
     piece = PieceJointe(
         projet=projet,
         type=type,
@@ -546,22 +584,117 @@ def piece_jointe_ajouter(*, projet: Projet, user, fichier, type: str) -> PieceJo
         type_mime=type_mime,
         taille=fichier.size,
         depose_par=user,
+        message=message,
     )
-    piece.full_clean(exclude=["fichier"])
-    with transaction.atomic():
-        fichier.seek(0)
-        piece.fichier.save("piece", fichier, save=False)
-        piece.save()
+    piece.full_clean(exclude=["fichier", "message"])
+    fichier.seek(0)
+    piece.fichier.save("piece", fichier, save=False)
+    piece.save()
     return piece
 
 
-def message_envoyer(*, projet: Projet, user, texte: str) -> Message:
+def piece_jointe_ajouter(*, projet: Projet, user, fichier, type: str) -> PieceJointe:
+    """Attach a file after checking its content, size and the dossier's state."""
+    _verifier_acces_porteur_ou_agent(user, projet)
+    if est_porteur(user) and projet.statut not in STATUTS_MODIFIABLES_PORTEUR:
+        raise PermissionDenied("On ne peut plus ajouter de pièce à ce dossier.")
+    type_mime = verifier_piece_jointe(fichier)
+    with transaction.atomic():
+        return _nouvelle_piece(
+            projet=projet, user=user, fichier=fichier, type_mime=type_mime, type=type
+        )
+
+
+def _piece_du_porteur(piece: PieceJointe, user) -> PieceJointe:
+    """Lock `piece` for a lead's withdrawal or replacement, or refuse in French."""
+    return _piece_du_porteur_sans_verrou(
+        PieceJointe.objects.select_for_update(of=("self",))
+        .select_related("projet__territoire")
+        .get(pk=piece.pk),
+        user,
+    )
+
+
+def _piece_du_porteur_sans_verrou(piece: PieceJointe, user) -> PieceJointe:
+    projet = piece.projet
+    if not _est_porteur_du_territoire(user, projet.territoire):
+        raise PermissionDenied("Seul le porteur du dossier peut retirer ou remplacer ses pièces.")
+    _verifier_piece_modifiable_par_porteur(user, projet)
+    if piece.message_id is not None:
+        raise PermissionDenied("Une pièce jointe à un message ne peut pas être retirée.")
+    if piece.est_retiree:
+        raise ValidationError("Cette pièce a déjà été retirée ou remplacée.", code="retiree")
+    return piece
+
+
+def piece_jointe_retirer(*, piece: PieceJointe, user) -> PieceJointe:
+    """The lead withdraws an attachment of a draft or « à compléter » dossier. The row and
+    the file are kept (the dossier's history), they are no longer part of the dossier."""
+    with transaction.atomic():
+        piece = _piece_du_porteur(piece, user)
+        piece.retiree_le = timezone.now()
+        piece.retiree_par = user
+        piece.full_clean(exclude=["fichier", "message"])
+        piece.save(update_fields=["retiree_le", "retiree_par"])
+    return piece
+
+
+def piece_jointe_remplacer(*, piece: PieceJointe, user, fichier) -> PieceJointe:
+    """The lead replaces an attachment by a new file of the same kind (checked like any
+    upload); the old one is kept, withdrawn and linked to its replacement."""
+    _piece_du_porteur_sans_verrou(piece, user)  # refuse before scanning the file
+    type_mime = verifier_piece_jointe(fichier)
+    with transaction.atomic():
+        ancienne = _piece_du_porteur(piece, user)
+        nouvelle = _nouvelle_piece(
+            projet=ancienne.projet,
+            user=user,
+            fichier=fichier,
+            type_mime=type_mime,
+            type=ancienne.type,
+        )
+        ancienne.retiree_le = timezone.now()
+        ancienne.retiree_par = user
+        ancienne.remplacee_par = nouvelle
+        ancienne.full_clean(exclude=["fichier", "message"])
+        ancienne.save(update_fields=["retiree_le", "retiree_par", "remplacee_par"])
+    return nouvelle
+
+
+def message_envoyer(
+    *, projet: Projet, user, texte: str, fichier=None, type_piece: str = PieceJointe.Type.AUTRE
+) -> Message:
+    """A message on a dossier, from its lead (portal) or an officer of its perimeter
+    (back-office), optionally with one attachment checked like the dossier's; the other
+    side is told by e-mail once committed."""
     _verifier_acces_porteur_ou_agent(user, projet)
     texte = (texte or "").strip()
     if not texte:
         raise ValidationError({"texte": "Le message est vide."})
+    if projet.est_final:
+        raise PermissionDenied(
+            f"Ce dossier est « {projet.get_statut_display().lower()} » : il n'accepte plus "
+            "de message."
+        )
+    type_mime = verifier_piece_jointe(fichier) if fichier is not None else None
     with transaction.atomic():
-        message = Message.objects.create(projet=projet, auteur=user, texte=texte)
+        message = Message(
+            projet=projet,
+            auteur=user,
+            texte=texte,
+            de_porteur=_est_porteur_du_territoire(user, projet.territoire),
+        )
+        message.full_clean()
+        message.save()
+        if fichier is not None:
+            _nouvelle_piece(
+                projet=projet,
+                user=user,
+                fichier=fichier,
+                type_mime=type_mime,
+                type=type_piece,
+                message=message,
+            )
         notifications.planifier_message_recu(message=message)
     return message
 
@@ -614,3 +747,18 @@ def revue_avis_enregistrer(*, user, revue, projet: Projet, avis: str, commentair
         ligne.full_clean()
         ligne.save()
     return ligne
+
+
+def messages_marquer_lus(*, projet: Projet, user) -> int:
+    """`user` opened the dossier: the other side's messages become read. Leads read the
+    officers' messages; officers who may instruct read the leads' (a reader's visit does
+    not mark them read). Returns how many were marked."""
+    if _est_porteur_du_territoire(user, projet.territoire):
+        de_porteur = False
+    elif _agent_du_perimetre(user, projet.territoire):
+        de_porteur = True
+    else:
+        return 0
+    return Message.objects.filter(projet=projet, de_porteur=de_porteur, lu_le__isnull=True).update(
+        lu_le=timezone.now()
+    )

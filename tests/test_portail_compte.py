@@ -51,7 +51,7 @@ def test_mot_de_passe_oublie_par_courriel(client, personas):
     assert len(mail.outbox) == 1
     courriel = mail.outbox[0]
     assert "réinitialisation" in courriel.subject
-    lien = re.search(r"http://testserver(/mot-de-passe/nouveau/\S+/)", courriel.body)[1]
+    lien = re.search(r"http://127.0.0.1:8000(/mot-de-passe/nouveau/\S+/)", courriel.body)[1]
 
     reponse = client.get(lien, follow=True)  # Django swaps the token for a session key
     assert reponse.context["validlink"]
@@ -74,7 +74,7 @@ def test_mot_de_passe_oublie_adresse_inconnue(client, db):
 
 def test_nouveau_mot_de_passe_trop_faible(client, personas):
     client.post(reverse("mot_de_passe_oublie"), {"email": "porteur-adn@exemple.gouv.fr"})
-    lien = re.search(r"http://testserver(/mot-de-passe/nouveau/\S+/)", mail.outbox[0].body)[1]
+    lien = re.search(r"http://127.0.0.1:8000(/mot-de-passe/nouveau/\S+/)", mail.outbox[0].body)[1]
     reponse = client.get(lien, follow=True)
     reponse = client.post(
         reponse.redirect_chain[-1][0], {"new_password1": "court", "new_password2": "court"}

@@ -72,8 +72,16 @@ def test_agent_renvoye_vers_l_administration(client, personas, projet_adn):
     assert client.get(reverse("dossier_detail", args=[projet_adn.reference])).status_code == 404
 
 
-def test_partenaire_refuse(client, personas):
+def test_partenaire_renvoye_vers_son_espace(client, personas):
     client.force_login(personas["partenaire-bpi"])
+    reponse = client.get(reverse("mes_dossiers"))
+    assert reponse.status_code == 302 and reponse.url == reverse("espace_partenaire")
+
+
+def test_compte_sans_habilitation_refuse(client, monde):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="inconnu"))
     reponse = client.get(reverse("mes_dossiers"))
     assert reponse.status_code == 403
     assert "réservé aux chefs de projet" in reponse.content.decode()
@@ -394,7 +402,9 @@ def test_recapitulatif_liste_les_manques(porteur, brouillon):
 
 
 def test_depot_incomplet_refuse(porteur, brouillon):
-    reponse = porteur.post(reverse("dossier_deposer", args=[brouillon.reference]), follow=True)
+    reponse = porteur.post(
+        reverse("dossier_deposer", args=[brouillon.reference]), {"attestation": "on"}, follow=True
+    )
     assert "Le dossier ne peut pas être déposé" in reponse.content.decode()
     brouillon.refresh_from_db()
     assert brouillon.statut == "brouillon"
@@ -404,15 +414,21 @@ def test_deposer_previent_les_instructeurs(
     porteur, projet_adn, personas, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        reponse = porteur.post(reverse("dossier_deposer", args=[projet_adn.reference]))
+        reponse = porteur.post(
+            reverse("dossier_deposer", args=[projet_adn.reference]), {"attestation": "on"}
+        )
     assert reponse.url == reverse("dossier_detail", args=[projet_adn.reference])
     projet_adn.refresh_from_db()
     assert projet_adn.statut == "depose"
     destinataires = {adresse for message in mail.outbox for adresse in message.to}
     assert "region-ara@exemple.gouv.fr" in destinataires
     assert "porteur-adn@exemple.gouv.fr" in destinataires
-    lien = f"/dossiers/{projet_adn.reference}/"
-    assert all(lien in message.body for message in mail.outbox)
+    # Leads get the portal's page, officers the back-office's.
+    for message in mail.outbox:
+        if "porteur-adn@exemple.gouv.fr" in message.to:
+            assert f"/dossiers/{projet_adn.reference}/" in message.body
+        else:
+            assert f"/admin/projets/projet/{projet_adn.pk}/change/" in message.body
 
 
 def test_repondre_a_une_demande_de_complements(
@@ -431,7 +447,7 @@ def test_repondre_a_une_demande_de_complements(
     )
     detail = porteur.get(reverse("dossier_detail", args=[projet_adn.reference]))
     assert "Merci de joindre le Kbis." in detail.content.decode()
-    assert "Compléments demandés" in detail.content.decode()
+    assert "À compléter" in detail.content.decode()
 
     # Edit while « à compléter », then send back with a message.
     porteur.post(
@@ -440,13 +456,18 @@ def test_repondre_a_une_demande_de_complements(
     with django_capture_on_commit_callbacks(execute=True):
         porteur.post(
             reverse("dossier_deposer", args=[projet_adn.reference]),
-            {"commentaire": "Kbis ajouté."},
+            {"commentaire": "Kbis ajouté.", "attestation": "on"},
         )
     projet_adn.refresh_from_db()
-    assert projet_adn.statut == "depose"
+    # Back in the same officer's queue, flagged as answered.
+    assert projet_adn.statut == "en_instruction" and projet_adn.instructeur == agent
+    assert projet_adn.complete_le is not None
     assert projet_adn.pieces_jointes.count() == 2
     assert projet_adn.messages.filter(texte="Kbis ajouté.", auteur=personas["porteur-adn"]).exists()
-    assert any("region-ara@exemple.gouv.fr" in m.to for m in mail.outbox)
+    a_l_instructeur = [m for m in mail.outbox if "region-ara@exemple.gouv.fr" in m.to]
+    assert [m.subject for m in a_l_instructeur] == [
+        f"[Territoires d'industrie] Compléments reçus : {projet_adn.reference}"
+    ]
 
 
 def test_abandon_exige_un_motif(porteur, projet_adn):
@@ -483,4 +504,4 @@ def test_chronologie_du_dossier(porteur, projet_adn, personas):
         "depose",
         "en_instruction",
     ]
-    assert "En cours d&#x27;examen" in reponse.content.decode()
+    assert "En instruction" in reponse.content.decode()

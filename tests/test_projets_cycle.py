@@ -185,9 +185,10 @@ def test_horodatages_instructeur_et_message(projet_adn, personas):
         commentaire="Kbis joint.",
     )
     projet.refresh_from_db()
-    assert projet.statut == "depose" and projet.depose_le == premier_depot
+    # Back to the same officer's queue, « en instruction », flagged as answered.
+    assert projet.statut == "en_instruction" and projet.depose_le == premier_depot
+    assert projet.instructeur == personas["region-ara"] and projet.complete_le is not None
     assert projet.messages.count() == 2
-    services.projet_transitionner(projet=projet, transition="instruire", user=personas["national"])
     services.projet_transitionner(
         projet=projet,
         transition="retenir",
@@ -196,17 +197,19 @@ def test_horodatages_instructeur_et_message(projet_adn, personas):
     )
     projet.refresh_from_db()
     assert projet.decide_le is not None
+    assert projet.complete_le is None  # the officer acted on the answer
     assert projet.instructeur == personas["region-ara"]  # the first instructor stays
     assert list(
         TransitionProjet.objects.filter(projet=projet).values_list("statut_apres", flat=True)
-    ) == ["depose", "en_instruction", "a_completer", "depose", "en_instruction", "retenu"]
+    ) == ["depose", "en_instruction", "a_completer", "en_instruction", "retenu"]
 
 
-def test_libelles_par_public(projet_adn, personas):
+def test_un_seul_jeu_de_libelles(projet_adn, personas):
+    """One set of labels, defined with the lifecycle, for every door."""
     projet = amener(projet_adn, "a_completer", personas)
     assert projet.get_statut_display() == "À compléter"
-    assert projet.libelle_statut_porteur == "Compléments demandés"
-    assert Projet(statut=Statut.RETENU).libelle_statut_porteur == "Retenu"
+    assert not hasattr(projet, "libelle_statut_porteur")
+    assert Projet(statut=Statut.RETENU).get_statut_display() == "Retenu"
 
 
 def test_reference_format_et_sequence(monde, personas):

@@ -42,7 +42,11 @@ def test_tache_planifiee_au_commit_puis_courriel(
     rappels[0]()
     # Primitive arguments only: the task re-reads the dossier.
     assert taches_planifiees == [
-        ("notifier_statut_change", [], {"projet_id": projet_adn.pk, "cible": "depose"})
+        (
+            "notifier_statut_change",
+            [],
+            {"projet_id": projet_adn.pk, "cible": "depose", "transition": "deposer"},
+        )
     ]
     destinataires = {adresse for m in mail.outbox for adresse in m.to}
     assert {"region-ara@exemple.gouv.fr", "porteur-adn@exemple.gouv.fr"} <= destinataires
@@ -116,7 +120,11 @@ def test_backend_base_de_donnees_changement_de_statut(
             projet=projet_adn, transition="deposer", user=personas["porteur-adn"]
         )
     tache = DBTaskResult.objects.get()
-    assert tache.args_kwargs["kwargs"] == {"projet_id": projet_adn.pk, "cible": "depose"}
+    assert tache.args_kwargs["kwargs"] == {
+        "projet_id": projet_adn.pk,
+        "cible": "depose",
+        "transition": "deposer",
+    }
     call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
     destinataires = {adresse for m in mail.outbox for adresse in m.to}
     assert {"region-ara@exemple.gouv.fr", "porteur-adn@exemple.gouv.fr"} <= destinataires

@@ -53,3 +53,27 @@ def pourcentage(valeur) -> str:
     if valeur in (None, ""):
         return "—"
     return f"{round(valeur)}\u00a0%"
+
+
+@register.simple_tag(takes_context=True)
+def espace_connecte(context) -> dict:
+    """What the header offers the signed-in user: their space and, for a lead, the number
+    of the officers' messages not read yet (one query)."""
+    from projets.models import Message
+    from territoires.models import Habilitation
+    from territoires.perimetre import habilitation_de
+
+    request = context.get("request")
+    deja = getattr(request, "_espace_connecte", None)
+    if deja is not None:  # the header asks twice (tools and menu)
+        return deja
+    user = getattr(request, "user", None)
+    hab = habilitation_de(user)
+    role = hab.role if hab else ""
+    non_lus = 0
+    if role == Habilitation.Role.PORTEUR:
+        non_lus = Message.objects.non_lus_par(user).count()
+    espace = {"role": role, "non_lus": non_lus}
+    if request is not None:
+        request._espace_connecte = espace
+    return espace

@@ -85,6 +85,14 @@ def test_portail_sans_violation(page_csp, live_server, monde, personas, projet_a
     visiter(page, base + "/territoires/")
     visiter(page, f"{base}/territoires/{monde['adn'].slug}/")
     visiter(page, base + "/connexion/")
+    for chemin in (
+        "/mentions-legales/",
+        "/donnees-personnelles/",
+        "/accessibilite/",
+        "/plan-du-site/",
+        "/gestion-des-cookies/",
+    ):
+        visiter(page, base + chemin)
 
     se_connecter(page, live_server, "porteur-adn")
     brouillon = services.projet_creer(
@@ -94,6 +102,7 @@ def test_portail_sans_violation(page_csp, live_server, monde, personas, projet_a
         titre="Atelier de maintenance",
     )
     visiter(page, base + "/mes-dossiers/")
+    visiter(page, f"{base}/dossiers/{projet_adn.reference}/")  # messages, aids
     visiter(page, base + "/mes-dossiers/nouveau/")
     visiter(page, f"{base}/dossiers/{brouillon.reference}/modifier/porteur/")
     # The commune search (communes.js) still narrows the list while typing.
@@ -108,10 +117,14 @@ def test_portail_sans_violation(page_csp, live_server, monde, personas, projet_a
 def test_back_office_sans_violation(page_csp, live_server, personas, projet_adn):
     page, base = page_csp, live_server.url
     visiter(page, base + "/admin/login/")
+    # A lead with the right password is told where to go (and stays signed out).
+    se_connecter(page, live_server, "porteur-adn", url="/admin/login/")
+    assert page.get_by_role("link", name="le portail").is_visible()
+    capture(page, "gestion-connexion-porteur")
     se_connecter(page, live_server, "national", url="/admin/login/")
     visiter(page, base + "/admin/", "csp-admin")
     visiter(page, base + "/admin/projets/projet/")
-    visiter(page, f"{base}/admin/projets/projet/{projet_adn.pk}/change/")
+    visiter(page, f"{base}/admin/projets/projet/{projet_adn.pk}/change/")  # message form
     visiter(page, f"{base}/admin/projets/projet/{projet_adn.pk}/history/")  # simple_history
     visiter(page, base + "/admin/projets/projet/importer/")
     visiter(page, base + "/admin/financements/aide/")

@@ -102,7 +102,97 @@ def test_pages_du_porteur(nouvelle_page, live_server, donnees):
 
 
 def test_page_acces_refuse(nouvelle_page, live_server, donnees):
+    from tests.factories import UserFactory
+
+    UserFactory(username="sans-habilitation")
     page = nouvelle_page()
-    se_connecter(page, live_server, "partenaire-bpi")
+    se_connecter(page, live_server, "sans-habilitation")
     auditer(page, live_server.url + "/mes-dossiers/", statut=403)
     assert page.get_by_role("heading", name="Accès réservé aux chefs de projet").is_visible()
+
+
+def test_espace_partenaire(nouvelle_page, live_server, donnees, personas):
+    from api.models import JetonPartenaire
+    from api.services import jeton_emettre
+
+    jeton_emettre(
+        par=personas["national"],
+        jeton=JetonPartenaire(user=personas["partenaire-bpi"], nom="Synchronisation Bpifrance"),
+    )
+    for largeur, hauteur, nom in ((1280, 800, "espace-partenaire"), (390, 844, None)):
+        page = nouvelle_page(largeur=largeur, hauteur=hauteur)
+        se_connecter(page, live_server, "partenaire-bpi")
+        assert page.url.endswith("/espace-partenaire/")  # not the leads' page
+        auditer(page, live_server.url + "/espace-partenaire/", nom or "espace-partenaire-mobile")
+
+
+@pytest.mark.parametrize(
+    "chemin",
+    [
+        "/mentions-legales/",
+        "/donnees-personnelles/",
+        "/accessibilite/",
+        "/plan-du-site/",
+        "/gestion-des-cookies/",
+    ],
+)
+def test_pages_legales(nouvelle_page, live_server, db, chemin):
+    nom = chemin.strip("/")
+    auditer(nouvelle_page(), live_server.url + chemin, f"legal-{nom}")
+    auditer(
+        nouvelle_page(largeur=390, hauteur=844), live_server.url + chemin, f"legal-{nom}-mobile"
+    )
+
+
+def test_pages_de_l_echange(nouvelle_page, live_server, donnees, personas):
+    """The dossier page with messages and an aid, the replacement form, the summary with
+    the certification."""
+    from datetime import date
+    from decimal import Decimal
+
+    from financements import services as fin
+    from tests.factories import DispositifFactory
+
+    retenu, brouillon = donnees["retenu"], donnees["brouillon"]
+    agent = personas["region-ara"]
+    services.message_envoyer(projet=retenu, user=agent, texte="Convention à signer.")
+    enveloppe = fin.enveloppe_allouer(
+        user=personas["national"],
+        dispositif=DispositifFactory(montant_national=Decimal("1000000")),
+        region=retenu.territoire.region_pilote,
+        annee=2026,
+        montant="500000",
+    )
+    aide = fin.aide_proposer(
+        user=agent, enveloppe=enveloppe, projet=retenu, montant="100000", nature="subvention"
+    )
+    fin.aide_engager(user=agent, aide=aide)
+    fin.aide_conventionner(user=agent, aide=aide, date_convention=date(2026, 3, 1))
+    fin.versement_enregistrer(
+        user=agent, aide=aide, montant="40000", date_versement=date(2026, 4, 1)
+    )
+    base = live_server.url
+    for largeur, hauteur, suffixe in ((1280, 800, ""), (390, 844, "-mobile")):
+        page = nouvelle_page(largeur=largeur, hauteur=hauteur)
+        se_connecter(page, live_server, "porteur-adn")
+        auditer(page, f"{base}/mes-dossiers/", f"mes-dossiers-non-lus{suffixe}")
+        auditer(page, f"{base}/dossiers/{retenu.reference}/", f"dossier-aides-messages{suffixe}")
+        auditer(page, f"{base}/dossiers/{brouillon.reference}/recapitulatif/")
+    # The replacement form of a draft's piece.
+    from demo.donnees import pdf_factice
+
+    piece = services.piece_jointe_ajouter(
+        projet=brouillon, user=personas["porteur-adn"], fichier=pdf_factice("devis"), type="devis"
+    )
+    page = nouvelle_page()
+    se_connecter(page, live_server, "porteur-adn")
+    auditer(
+        page,
+        f"{base}/dossiers/{brouillon.reference}/pieces/{piece.uuid}/remplacer/",
+        "piece-remplacer",
+    )
+    # The form with its error (no file chosen).
+    page.get_by_role("button", name="Remplacer la pièce").click()
+    assert page.get_by_text("Choisissez le fichier qui remplace cette pièce.").first.is_visible()
+    violations = audit_axe(page)
+    assert violations == [], decrire(violations)

@@ -1,0 +1,28 @@
+"""PDF rendering of printable pages with WeasyPrint.
+
+The HTML comes from the portal's own templates (the dossier summary the lead sees on
+screen); the only stylesheet is `portail/css/imprimable.css`, read from the static files.
+WeasyPrint fetches nothing: every URL (images, fonts, links to other files) is refused,
+so a dossier's content can never make the server open a file or a network address.
+"""
+
+import logging
+
+from django.contrib.staticfiles import finders
+
+FEUILLE = "portail/css/imprimable.css"
+
+# WeasyPrint logs each rendering step at INFO: not a request log.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+
+def pdf(html: str) -> bytes:
+    """The PDF of `html` (a full document)."""
+    # Imported here: loading WeasyPrint parses its stylesheets (slow for every process).
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import URLFetcher
+
+    sans_acces = URLFetcher(allowed_protocols=())
+    with open(finders.find(FEUILLE), encoding="utf-8") as fichier:
+        feuille = CSS(string=fichier.read(), url_fetcher=sans_acces)
+    return HTML(string=html, url_fetcher=sans_acces).write_pdf(stylesheets=[feuille])
