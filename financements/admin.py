@@ -435,13 +435,20 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
             kwargs["form"] = AideCreationForm
         return super().get_form(request, obj, change, **kwargs)
 
+    CHAMPS_RESILIATION = ("montant_libere", "montant_a_reverser", "date_ordre_reversement")
+
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields
 
     def get_fields(self, request, obj=None):
         if obj is None:
             return AideCreationForm.Meta.fields
-        return super().get_fields(request, obj)
+        champs = super().get_fields(request, obj)
+        if obj.statut != Aide.Statut.RESILIEE:
+            champs = [c for c in champs if c not in self.CHAMPS_RESILIATION]
+        if obj.statut not in (Aide.Statut.ANNULEE, Aide.Statut.RESILIEE):
+            champs = [c for c in champs if c != "motif_annulation"]
+        return champs
 
     @admin.display(description="versé", ordering="montant_verse")
     def montant_verse(self, obj):

@@ -596,6 +596,11 @@ class AvisInline(admin.TabularInline):
     autocomplete_fields = ["projet"]
     fields = ["projet", "avis", "commentaire"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "commentaire":
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 2, "cols": 40})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def has_view_permission(self, request, obj=None):
         return perimetre.est_agent(request.user)
 
