@@ -61,6 +61,40 @@ class DispositifAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     search_fields = ["nom", "code"]
     readonly_fields = ["montant_alloue", "montant_engage", "montant_verse"]
     prepopulated_fields = {"code": ["nom"]}
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "nom",
+                    "code",
+                    "description",
+                    "operateur",
+                    "montant_national",
+                    "date_debut",
+                    "date_fin",
+                    "id_dispositif_scdl",
+                    "notification_ue",
+                ]
+            },
+        ),
+        (
+            "Règles du programme (vérifiées à chaque proposition, engagement et signature)",
+            {
+                "fields": [
+                    "phase",
+                    "natures",
+                    "laureats_seulement",
+                    "plafond_par_territoire",
+                    "enveloppes_territoriales",
+                    "revue_favorable_requise",
+                    "regime_aide",
+                    "numero_sa",
+                ]
+            },
+        ),
+        ("Consommation", {"fields": ["montant_alloue", "montant_engage", "montant_verse"]}),
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).avec_totaux()
