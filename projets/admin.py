@@ -276,6 +276,19 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     ]
     autocomplete_fields = ["commune", "territoire"]
     filter_horizontal = ["axes"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """The aid form's dossier autocomplete offers only dossiers that may be funded
+        (retained, in progress or carried out, no abandonment asked)."""
+        queryset, doublons = super().get_search_results(request, queryset, search_term)
+        if (
+            request.path.endswith("/autocomplete/")
+            and request.GET.get("model_name") == "aide"
+            and request.GET.get("field_name") == "projet"
+        ):
+            queryset = queryset.filter(statut__in=STATUTS_PUBLICS, abandon_demande_le__isnull=True)
+        return queryset, doublons
+
     # No date hierarchy nor total count: both scan every dossier of the perimeter at
     # each display (60 ms and 20 ms at 200,000 dossiers); "déposé le" is a list filter.
     show_full_result_count = False
