@@ -61,6 +61,40 @@ class DispositifAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     search_fields = ["nom", "code"]
     readonly_fields = ["montant_alloue", "montant_engage", "montant_verse"]
     prepopulated_fields = {"code": ["nom"]}
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "nom",
+                    "code",
+                    "description",
+                    "operateur",
+                    "montant_national",
+                    "date_debut",
+                    "date_fin",
+                    "id_dispositif_scdl",
+                    "notification_ue",
+                ]
+            },
+        ),
+        (
+            "Règles du programme (vérifiées à chaque proposition, engagement et signature)",
+            {
+                "fields": [
+                    "phase",
+                    "natures",
+                    "laureats_seulement",
+                    "plafond_par_territoire",
+                    "enveloppes_territoriales",
+                    "revue_favorable_requise",
+                    "regime_aide",
+                    "numero_sa",
+                ]
+            },
+        ),
+        ("Consommation", {"fields": ["montant_alloue", "montant_engage", "montant_verse"]}),
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).avec_totaux()
@@ -435,13 +469,20 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
             kwargs["form"] = AideCreationForm
         return super().get_form(request, obj, change, **kwargs)
 
+    CHAMPS_RESILIATION = ("montant_libere", "montant_a_reverser", "date_ordre_reversement")
+
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else self.readonly_fields
 
     def get_fields(self, request, obj=None):
         if obj is None:
             return AideCreationForm.Meta.fields
-        return super().get_fields(request, obj)
+        champs = super().get_fields(request, obj)
+        if obj.statut != Aide.Statut.RESILIEE:
+            champs = [c for c in champs if c not in self.CHAMPS_RESILIATION]
+        if obj.statut not in (Aide.Statut.ANNULEE, Aide.Statut.RESILIEE):
+            champs = [c for c in champs if c != "motif_annulation"]
+        return champs
 
     @admin.display(description="versé", ordering="montant_verse")
     def montant_verse(self, obj):

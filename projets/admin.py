@@ -351,6 +351,19 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     ]
     autocomplete_fields = ["commune", "territoire"]
     filter_horizontal = ["axes"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """The aid form's dossier autocomplete offers only dossiers that may be funded
+        (retained, in progress or carried out, no abandonment asked)."""
+        queryset, doublons = super().get_search_results(request, queryset, search_term)
+        if (
+            request.path.endswith("/autocomplete/")
+            and request.GET.get("model_name") == "aide"
+            and request.GET.get("field_name") == "projet"
+        ):
+            queryset = queryset.filter(statut__in=STATUTS_PUBLICS, abandon_demande_le__isnull=True)
+        return queryset, doublons
+
     # No date hierarchy nor total count: both scan every dossier of the perimeter at
     # each display (60 ms and 20 ms at 200,000 dossiers); "déposé le" is a list filter.
     show_full_result_count = False
@@ -705,6 +718,11 @@ class AvisInline(admin.TabularInline):
     can_delete = False
     autocomplete_fields = ["projet"]
     fields = ["projet", "avis", "commentaire"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "commentaire":
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 2, "cols": 40})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_view_permission(self, request, obj=None):
         return perimetre.est_agent(request.user)

@@ -327,12 +327,13 @@ def _abandon_demander(verrouille: Projet, user, commentaire: str, vivantes: list
     Projet.objects.filter(pk=verrouille.pk).update(
         abandon_demande_le=maintenant, modifie_le=maintenant
     )
-    Message.objects.create(
+    message = Message.objects.create(
         projet=verrouille,
         auteur=user,
         texte=f"Demande d'abandon : {commentaire}\nAides à régler : {'; '.join(vivantes)}.",
         de_porteur=True,
     )
+    notifications.planifier_message_recu(message=message)  # the officer is told by mail
     verrouille.refresh_from_db()
     _historiser(verrouille, user, "Abandon demandé (aides à régler)")
 

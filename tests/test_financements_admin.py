@@ -339,3 +339,14 @@ def test_avis_de_revue_visibles_et_saisis_par_les_instructeurs_regionaux(
     )  # fmt: skip
     page = connecte(client.__class__(), lecteur).get(url)
     assert "Structurant" in page.text
+
+
+def test_autocompletion_des_dossiers_financables(client, personas, argent, monde):
+    brouillon = f.ProjetFactory(territoire=monde["adn"], commune=monde["commune_07"])
+    client = connecte(client, personas["region-ara"])
+    reponse = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "financements", "model_name": "aide", "field_name": "projet", "term": ""},
+    )
+    ids = {r["id"] for r in reponse.json()["results"]}
+    assert str(argent["projet"].pk) in ids and str(brouillon.pk) not in ids
