@@ -7,10 +7,11 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from commun.formats import euros
-from gestion.bases import LectureSeuleInline, PerimetreAdmin
+from commun.formats import pourcentage
+from gestion.bases import LectureSeuleInline, PerimetreAdmin, colonne_euros
 
 from . import services
 from .models import Aide, Dispositif, Enveloppe, Operateur, Versement
@@ -49,12 +50,10 @@ class DispositifAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "nom",
         "operateur",
         "phase",
-        "montant_national",
+        "montant_national_euros",
         "montant_alloue",
         "montant_engage",
         "montant_verse",
-        "date_debut",
-        "date_fin",
     ]
     list_filter = ["phase", "operateur"]
     list_select_related = ["operateur", "phase"]
@@ -62,20 +61,13 @@ class DispositifAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     readonly_fields = ["montant_alloue", "montant_engage", "montant_verse"]
     prepopulated_fields = {"code": ["nom"]}
 
+    montant_national_euros = colonne_euros("montant_national", "montant national")
+    montant_alloue = colonne_euros("montant_alloue", "alloué aux régions")
+    montant_engage = colonne_euros("montant_engage", "engagé")
+    montant_verse = colonne_euros("montant_verse", "versé")
+
     def get_queryset(self, request):
         return super().get_queryset(request).avec_totaux()
-
-    @admin.display(description="alloué aux régions", ordering="montant_alloue")
-    def montant_alloue(self, obj):
-        return euros(obj.montant_alloue)
-
-    @admin.display(description="engagé", ordering="montant_engage")
-    def montant_engage(self, obj):
-        return euros(obj.montant_engage)
-
-    @admin.display(description="versé", ordering="montant_verse")
-    def montant_verse(self, obj):
-        return euros(obj.montant_verse)
 
 
 class EnveloppeForm(forms.ModelForm):
@@ -88,12 +80,12 @@ class EnveloppeForm(forms.ModelForm):
 class EnveloppeAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     form = EnveloppeForm
     modifiable_par = "national"
+    # Six columns: readable at 1280 px beside the open filter panel (proposed and
+    # contracted amounts are on the envelope's page).
     list_display = [
         "__str__",
-        "montant",
-        "montant_propose",
+        "montant_euros",
         "montant_engage",
-        "montant_conventionne",
         "montant_verse",
         "montant_disponible",
         "consommation",
@@ -117,28 +109,21 @@ class EnveloppeAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         champs = list(super().get_readonly_fields(request, obj))
         return champs + (["dispositif", "region", "annee"] if obj else [])
 
-    def _chiffre(nom, libelle):  # noqa: N805 - small factory of display methods
-        @admin.display(description=libelle, ordering=nom)
-        def affichage(self, obj):
-            return euros(getattr(obj, nom, None))
-
-        return affichage
-
-    montant_propose = _chiffre("montant_propose", "proposé")
-    montant_engage = _chiffre("montant_engage", "engagé")
-    montant_conventionne = _chiffre("montant_conventionne", "conventionné")
-    montant_verse = _chiffre("montant_verse", "versé")
-    montant_disponible = _chiffre("montant_disponible", "disponible")
+    montant_euros = colonne_euros("montant", "montant")
+    montant_propose = colonne_euros("montant_propose", "proposé")
+    montant_engage = colonne_euros("montant_engage", "engagé")
+    montant_conventionne = colonne_euros("montant_conventionne", "conventionné")
+    montant_verse = colonne_euros("montant_verse", "versé")
+    montant_disponible = colonne_euros("montant_disponible", "disponible")
 
     @admin.display(description="consommation", ordering="taux_consommation")
     def consommation(self, obj):
-        from django.utils.html import format_html
-
         taux = obj.taux_consommation or 0
         return format_html(
-            '<progress max="100" value="{}" aria-hidden="true"></progress> {} %',
+            '<span class="nombre"><progress max="100" value="{}" aria-hidden="true"></progress>'
+            " {}</span>",
             int(taux),
-            taux,
+            pourcentage(taux),
         )
 
     def save_model(self, request, obj, form, change):
@@ -213,17 +198,17 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     change_form_template = "admin/financements/aide/change_form.html"
     change_list_template = "admin/financements/aide/change_list.html"
     colonnes_export = COLONNES_AIDES
+    # Seven columns, readable at 1280 px beside the open filter panel.
     list_display = [
-        "__str__",
-        "projet",
+        "dossier",
         "enveloppe",
-        "montant",
+        "montant_euros",
         "nature",
         "statut",
         "montant_verse",
-        "date_decision",
         "date_convention",
     ]
+    list_display_links = ["dossier"]
     list_filter = [
         "statut",
         "nature",
@@ -277,9 +262,12 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
             return AideCreationForm.Meta.fields
         return super().get_fields(request, obj)
 
-    @admin.display(description="versé", ordering="montant_verse")
-    def montant_verse(self, obj):
-        return euros(getattr(obj, "montant_verse", None))
+    montant_euros = colonne_euros("montant", "montant")
+    montant_verse = colonne_euros("montant_verse", "versé")
+
+    @admin.display(description="dossier", ordering="projet__reference")
+    def dossier(self, obj):
+        return obj.projet.reference
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -345,7 +333,8 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
 
 @admin.register(Versement)
 class VersementAdmin(PerimetreAdmin, SimpleHistoryAdmin):
-    list_display = ["__str__", "aide", "montant", "date", "reference"]
+    list_display = ["__str__", "aide", "montant_euros", "date", "reference"]
+    montant_euros = colonne_euros("montant", "montant")
     list_select_related = ["aide__projet", "aide__enveloppe__dispositif", "aide__enveloppe__region"]
     search_fields = ["reference", "aide__projet__reference"]
     date_hierarchy = "date"

@@ -10,9 +10,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from commun.formats import euros
+from commun.formats import INCONNU, euros, nombre
 from financements.models import Aide, projets_avec_financements
-from gestion.bases import LectureSeuleInline, PerimetreAdmin
+from gestion.bases import LectureSeuleInline, PerimetreAdmin, colonne_euros
 from territoires import perimetre
 from territoires.models import Departement, Territoire
 
@@ -231,17 +231,22 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     change_form_template = "admin/projets/projet/change_form.html"
     change_list_template = "admin/projets/projet/change_list.html"
     colonnes_export = COLONNES_EXPORT
+    # Chosen to fit a 1280 px screen beside the open filter panel (the région is a
+    # filter and a column of the export).
     list_display = [
         "reference",
         "titre",
         "territoire",
-        "region",
         "statut",
-        "montant_investissement",
-        "aide_demandee",
+        "investissement",
+        "aide_demandee_euros",
         "depose_le",
     ]
     list_display_links = ["reference", "titre"]
+    investissement = colonne_euros(
+        "montant_investissement", "investissement", tri="montant_investissement"
+    )
+    aide_demandee_euros = colonne_euros("aide_demandee", "aide demandée")
     list_filter = [
         "statut",
         RegionFiltre,
@@ -406,7 +411,8 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="effet de levier (investissement ÷ aide engagée)")
     def effet_levier(self, obj):
-        return getattr(obj, "effet_levier", None)
+        levier = getattr(obj, "effet_levier", None)
+        return INCONNU if levier is None else f"× {nombre(levier, 1)}"
 
     # Writes go through the services.
     def save_model(self, request, obj, form, change):
@@ -469,6 +475,12 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         projet = self._projet(request, pk)
         regle = services.TRANSITIONS.get(nom)
         if regle is None or regle.acteur is not services.Acteur.AGENT:
+            raise PermissionDenied
+        # A reader (or a transition this user may not make now) is refused before the
+        # form: nobody types a comment to be told no afterwards.
+        if not self.has_change_permission(request, projet) or regle.nom not in {
+            t.nom for t in services.transitions_possibles(user=request.user, projet=projet)
+        }:
             raise PermissionDenied
         formulaire = CommentaireForm(request.POST or None)
         retour = reverse("admin:projets_projet_change", args=[projet.pk])

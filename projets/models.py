@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
+from commun.formats import date_fr
 from territoires.models import Axe, Commune, Phase, Region, Territoire, parmi
 from territoires.validators import REGEX_SIRET, valider_siret
 
@@ -298,7 +299,10 @@ class TransitionProjet(models.Model):
         ordering = ["date", "pk"]
 
     def __str__(self):
-        return f"{self.projet.reference} : {self.statut_avant} → {self.statut_apres}"
+        return (
+            f"{self.projet.reference} : {self.get_statut_avant_display()} → "
+            f"{self.get_statut_apres_display()}"
+        )
 
 
 def chemin_piece_jointe(instance, filename):
@@ -374,7 +378,7 @@ class Message(models.Model):
         ordering = ["envoye_le", "pk"]
 
     def __str__(self):
-        return f"Message de {self.auteur} ({self.envoye_le:%d/%m/%Y})"
+        return f"Message de {self.auteur} ({date_fr(self.envoye_le)})"
 
 
 class RevueQuerySet(models.QuerySet):

@@ -1,0 +1,126 @@
+"""Issue 20: back-office ergonomics — French formats, titles, readable history, readers."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from commun import formats
+from financements import services as fin
+from gestion.bases import avec_article_defini, titres
+from projets import services
+
+from . import factories as f
+
+NNBSP, NBSP = "\u202f", "\u00a0"
+
+
+def test_formats_francais():
+    assert formats.euros(Decimal("200000")) == f"200{NNBSP}000,00{NBSP}€"
+    assert formats.euros("1234567.891") == f"1{NNBSP}234{NNBSP}567,89{NBSP}€"
+    assert formats.euros(Decimal("1234567.5"), centimes=False) == f"1{NNBSP}234{NNBSP}568{NBSP}€"
+    assert formats.euros(None) == "—"
+    assert formats.nombre(Decimal("12.50")) == "12,5"
+    assert formats.nombre(3736614) == f"3{NNBSP}736{NNBSP}614"
+    assert formats.pourcentage(Decimal("96.04")) == f"96,0{NBSP}%"
+    assert formats.date_fr(date(2026, 1, 15)) == "15/01/2026"
+    paris = datetime(2026, 1, 15, 8, 30, tzinfo=ZoneInfo("UTC"))
+    assert formats.date_heure(paris) == "15/01/2026 à 09:30"  # local time
+    assert formats.oui_non(False) == "Non" and formats.lisible(True) == "Oui"
+
+
+def test_titres_avec_genre_et_elision():
+    assert titres("aide")["ajout"] == "Ajout d'une aide"
+    assert titres("dossier de projet")["bouton_ajout"] == "Ajouter un dossier de projet"
+    assert titres("enveloppe régionale")["modification"] == "Modification de l'enveloppe régionale"
+    assert titres("dossier de projet")["modification"] == "Modification du dossier de projet"
+    assert avec_article_defini("revue régionale") == "la revue régionale"
+
+
+@pytest.fixture
+def aide(monde, personas, projet_adn):
+    for nom in ("deposer", "instruire", "retenir"):
+        acteur = personas["porteur-adn"] if nom == "deposer" else personas["region-ara"]
+        services.projet_transitionner(
+            projet=projet_adn, transition=nom, user=acteur, commentaire="ok"
+        )
+    dispositif = f.DispositifFactory(montant_national=Decimal("10000000"))
+    enveloppe = fin.enveloppe_allouer(
+        user=personas["national"],
+        dispositif=dispositif,
+        region=monde["ara"],
+        annee=2026,
+        montant="3736614.58",
+    )
+    return fin.aide_proposer(
+        user=personas["region-ara"],
+        enveloppe=enveloppe,
+        projet=projet_adn,
+        montant="200000",
+        nature="subvention",
+    )
+
+
+def test_montants_en_francais_dans_les_titres_et_les_listes(client, personas, aide):
+    assert str(aide).startswith(f"200{NNBSP}000,00{NBSP}€ — TI-84-")
+    client.force_login(personas["region-ara"])
+    liste = client.get("/admin/projets/projet/").text
+    assert f"1{NNBSP}000{NNBSP}000,00{NBSP}€" in liste  # investment
+    assert "1000000,00" not in liste and "1000000.00" not in liste
+    enveloppes = client.get("/admin/financements/enveloppe/").text
+    assert f"3{NNBSP}736{NNBSP}614,58{NBSP}€" in enveloppes and "3736614" not in enveloppes
+    tableau = client.get("/admin/").text
+    assert f"3{NNBSP}736{NNBSP}615{NBSP}€" in tableau
+    fiche = client.get(reverse("admin:projets_projet_change", args=[aide.projet_id])).text
+    assert "200000.00 €" not in fiche and "None" not in fiche
+    assert "Retenu" in fiche and "retenu →" not in fiche  # inline headings with labels
+
+
+def test_titres_des_pages(client, personas, aide):
+    client.force_login(personas["region-ara"])
+    assert "Ajout d&#x27;une aide" in client.get("/admin/financements/aide/add/").text
+    liste = client.get("/admin/projets/projet/").text
+    assert "Ajouter un dossier de projet" in liste
+    assert "Sélectionnez" not in liste
+    fiche = client.get(reverse("admin:financements_aide_change", args=[aide.pk])).text
+    assert "Modification de l&#x27;aide" in fiche
+    lecteur = client.__class__()
+    lecteur.force_login(personas["prefecture-07"])
+    fiche = lecteur.get(reverse("admin:financements_aide_change", args=[aide.pk])).text
+    assert "Consultation de l&#x27;aide" in fiche
+
+
+def test_historique_en_phrases(client, personas, aide):
+    projet = aide.projet
+    client.force_login(personas["region-ara"])
+    page = client.get(reverse("admin:projets_projet_history", args=[projet.pk])).text
+    assert (
+        '<strong>Statut</strong> : <span class="ancienne-valeur">Déposé</span> → En instruction'
+        in page
+    )
+    assert "Statut : Retenir le dossier" in page or "Statut : Retenir" in page
+    for brut in ("None", "False", "pk=", "en_instruction", "Deleted", "Historique de vue"):
+        assert brut not in page, brut
+    assert "Historique : " in page
+    aide_page = client.get(reverse("admin:financements_aide_history", args=[aide.pk])).text
+    assert "Création" in aide_page and "None" not in aide_page
+
+
+def test_un_lecteur_n_a_pas_de_formulaire_de_transition(client, personas, projet_adn):
+    services.projet_transitionner(
+        projet=projet_adn, transition="deposer", user=personas["porteur-adn"]
+    )
+    url = reverse("admin:projets_projet_transition", args=[projet_adn.pk, "instruire"])
+    client.force_login(personas["prefecture-07"])
+    refus = client.get(url)
+    assert refus.status_code == 403 and "commentaire" not in refus.text
+    assert client.post(url, {"commentaire": "x"}).status_code == 403
+    projet_adn.refresh_from_db()
+    assert projet_adn.statut == "depose"
+    # An instructor gets the form, and a transition impossible now is refused before it.
+    client.force_login(personas["region-ara"])
+    assert client.get(url).status_code == 200
+    impossible = reverse("admin:projets_projet_transition", args=[projet_adn.pk, "retenir"])
+    assert client.get(impossible).status_code == 403
