@@ -10,11 +10,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from commun.exports import EUROS
 from commun.formats import pourcentage
 from gestion.bases import LectureSeuleInline, PerimetreAdmin, colonne_euros
 
 from . import services
-from .models import Aide, Dispositif, Enveloppe, Operateur, Versement
+from .models import Aide, Dispositif, Enveloppe, NatureAide, Operateur, Versement
 
 COLONNES_AIDES = [
     ("dossier", "projet__reference"),
@@ -24,9 +25,11 @@ COLONNES_AIDES = [
     ("dispositif", "enveloppe__dispositif__nom"),
     ("région", "enveloppe__region__nom"),
     ("année", "enveloppe__annee"),
-    ("montant", "montant"),
-    ("nature", "nature"),
-    ("statut", "statut"),
+    ("montant", "montant", EUROS),
+    ("nature", "nature", dict(NatureAide.choices)),
+    ("code nature", "nature"),
+    ("statut", "statut", dict(Aide.Statut.choices)),
+    ("code statut", "statut"),
     ("référence de décision", "reference_decision"),
     ("date de décision", "date_decision"),
     ("date de convention", "date_convention"),

@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from commun.exports import EUROS
 from commun.formats import INCONNU, euros, nombre
 from financements.models import Aide, projets_avec_financements
 from gestion.bases import LectureSeuleInline, PerimetreAdmin, colonne_euros
@@ -18,7 +19,15 @@ from territoires.models import Departement, Territoire
 
 from . import services
 from .importation import importer_dossiers
-from .models import AvisRevue, Message, PieceJointe, Projet, RevueRegionale, TransitionProjet
+from .models import (
+    AvisRevue,
+    Message,
+    PieceJointe,
+    Projet,
+    RevueRegionale,
+    Statut,
+    TransitionProjet,
+)
 
 COLONNES_EXPORT = [
     ("référence", "reference"),
@@ -30,13 +39,15 @@ COLONNES_EXPORT = [
     ("code INSEE", "commune_id"),
     ("EPCI", "commune__epci__nom"),
     ("SIREN EPCI", "commune__epci_id"),
-    ("statut", "statut"),
-    ("nature", "nature"),
+    ("statut", "statut", dict(Statut.choices)),
+    ("code statut", "statut"),
+    ("nature", "nature", dict(Projet.Nature.choices)),
+    ("code nature", "nature"),
     ("porteur", "porteur_raison_sociale"),
     ("SIRET", "porteur_siret"),
-    ("taille", "porteur_taille"),
-    ("investissement", "montant_investissement"),
-    ("aide demandée", "aide_demandee"),
+    ("taille", "porteur_taille", dict(Projet.Taille.choices)),
+    ("investissement", "montant_investissement", EUROS),
+    ("aide demandée", "aide_demandee", EUROS),
     ("emplois créés", "emplois_crees"),
     ("emplois maintenus", "emplois_maintenus"),
     ("CO2 évité t/an", "co2_evite"),

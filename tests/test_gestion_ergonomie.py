@@ -124,3 +124,43 @@ def test_un_lecteur_n_a_pas_de_formulaire_de_transition(client, personas, projet
     assert client.get(url).status_code == 200
     impossible = reverse("admin:projets_projet_transition", args=[projet_adn.pk, "retenir"])
     assert client.get(impossible).status_code == 403
+
+
+def test_exports_pour_tableurs_francais(client, personas, aide):
+    """CSV: « ; », decimal commas, dates « 15/01/2026 », Oui/Non, BOM, labels and codes;
+    XLSX: real numbers and dates with formats, widths, frozen header."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(personas["region-ara"])
+    reponse = client.get("/admin/projets/projet/exporter/?format=csv")
+    brut = b"".join(reponse.streaming_content)
+    assert brut.startswith(b"\xef\xbb\xbf")
+    lignes = list(csv.DictReader(io.StringIO(brut.decode("utf-8-sig")), delimiter=";"))
+    ligne = lignes[0]
+    assert ligne["investissement"] == "1000000,00" and ligne["aide demandée"] == "200000,00"
+    assert ligne["statut"] == "Retenu" and ligne["code statut"] == "retenu"
+    assert ligne["nature"] == "Extension de site" and ligne["code nature"] == "extension"
+    assert ligne["QPV"] == "Non"
+    assert ligne["déposé le"].count("/") == 2 and "T" not in ligne["déposé le"]
+
+    xlsx = client.get("/admin/financements/aide/exporter/?format=xlsx")
+    feuille = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    entetes = [c.value for c in feuille[1]]
+    assert feuille.freeze_panes == "A2"
+    assert feuille[1][0].font.bold
+    montant = feuille.cell(row=2, column=entetes.index("montant") + 1)
+    assert montant.value == 200000 and montant.number_format == '#,##0.00 "€"'
+    statut = feuille.cell(row=2, column=entetes.index("statut") + 1).value
+    assert statut == "Proposée"
+    assert feuille.cell(row=2, column=entetes.index("code statut") + 1).value == "proposee"
+    assert feuille.column_dimensions["A"].width >= 12
+
+    projets = client.get("/admin/projets/projet/exporter/?format=xlsx")
+    feuille = load_workbook(io.BytesIO(b"".join(projets.streaming_content))).active
+    entetes = [c.value for c in feuille[1]]
+    depose = feuille.cell(row=2, column=entetes.index("déposé le") + 1)
+    assert hasattr(depose.value, "year") and depose.number_format == "DD/MM/YYYY HH:MM"
+    assert feuille.cell(row=2, column=entetes.index("QPV") + 1).value == "Non"
