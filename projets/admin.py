@@ -1,16 +1,18 @@
 """Back-office of dossiers: perimeter-filtered lists, lifecycle buttons, exports, imports."""
 
+import tempfile
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from commun.exports import EUROS
+from commun.exports import EUROS, TYPES_MIME
 from commun.formats import INCONNU, euros, nombre
 from financements.models import Aide, projets_avec_financements
 from gestion.bases import LectureSeuleInline, PerimetreAdmin, colonne_euros
@@ -18,7 +20,7 @@ from territoires import perimetre
 from territoires.models import Departement, Territoire
 
 from . import services
-from .importation import importer_dossiers
+from .importation import codes_acceptes, ecrire_modele, importer_dossiers
 from .models import (
     AvisRevue,
     Message,
@@ -462,6 +464,11 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         return [
             path("importer/", vue(self.vue_import), name="projets_projet_import"),
             path(
+                "importer/modele.<str:format_>",
+                vue(self.vue_modele_import),
+                name="projets_projet_import_modele",
+            ),
+            path(
                 "<int:pk>/transition/<str:nom>/",
                 vue(self.vue_transition),
                 name="projets_projet_transition",
@@ -568,6 +575,22 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         reponse["X-Content-Type-Options"] = "nosniff"
         return reponse
 
+    def vue_modele_import(self, request, format_):
+        """The import template (XLSX with the accepted codes on a second sheet, or CSV)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if format_ not in TYPES_MIME:
+            raise Http404("Format inconnu.")
+        fichier = tempfile.TemporaryFile()  # noqa: SIM115 - closed by FileResponse
+        ecrire_modele(format_=format_, fichier=fichier, user=request.user)
+        fichier.seek(0)
+        return FileResponse(
+            fichier,
+            as_attachment=True,
+            filename=f"modele-import-dossiers.{format_}",
+            content_type=TYPES_MIME[format_],
+        )
+
     def vue_import(self, request):
         if not self.has_add_permission(request):
             raise PermissionDenied
@@ -589,6 +612,8 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
                 "opts": self.model._meta,
                 "form": formulaire,
                 "rapport": rapport,
+                "lignes_en_erreur": len({n for n, _ in rapport.erreurs}) if rapport else 0,
+                "codes": codes_acceptes(request.user),
                 "title": "Importer des dossiers",
             },
         )

@@ -164,3 +164,55 @@ def test_exports_pour_tableurs_francais(client, personas, aide):
     depose = feuille.cell(row=2, column=entetes.index("déposé le") + 1)
     assert hasattr(depose.value, "year") and depose.number_format == "DD/MM/YYYY HH:MM"
     assert feuille.cell(row=2, column=entetes.index("QPV") + 1).value == "Non"
+
+
+def test_import_signale_toutes_les_erreurs_et_fournit_un_modele(client, personas, monde):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import load_workbook
+
+    from projets.models import Projet
+
+    client.force_login(personas["region-ara"])
+    entete = (
+        "territoire;phase;titre;porteur_siret;montant_investissement;aide_demandee;"
+        "date_debut_prevue\n"
+    )
+    # First row: a bad SIRET (service), a bad amount and a bad date (conversion); second
+    # row: no title and an aid above the investment (both found by the service).
+    ligne = "ardeche-drome-nord;2023-2027;Projet;73282932000075;12x;100;01-02-2026\n"
+    seconde = "ardeche-drome-nord;2023-2027;;;1000;2000;\n"
+    fichier = SimpleUploadedFile("d.csv", (entete + ligne + seconde).encode())
+    texte = client.post(
+        "/admin/projets/projet/importer/", {"fichier": fichier, "simulation": "on"}
+    ).text
+    for attendu in (
+        "montant invalide",
+        "date invalide",
+        "clé de contrôle",
+        "ne peut pas dépasser",
+        "obligatoire",
+    ):
+        assert attendu in texte, attendu
+    assert "2 ligne(s) à corriger" in texte
+    assert not Projet.objects.exists()
+
+    modele = client.get("/admin/projets/projet/importer/modele.xlsx")
+    assert modele.status_code == 200
+    classeur = load_workbook(io.BytesIO(b"".join(modele.streaming_content)))
+    assert classeur.sheetnames == ["dossiers", "codes acceptés"]
+    assert [c.value for c in classeur["dossiers"][1]][:3] == ["territoire", "phase", "titre"]
+    codes = {
+        (r[0], r[1]) for r in classeur["codes acceptés"].iter_rows(min_row=2, values_only=True)
+    }
+    assert ("nature", "extension") in codes and ("porteur_taille", "PME") in codes
+    assert ("territoire", "ardeche-drome-nord") in codes
+    assert ("territoire", monde["ales"].slug) not in codes  # outside the perimeter
+    csv_ = client.get("/admin/projets/projet/importer/modele.csv")
+    contenu = b"".join(csv_.streaming_content)
+    assert contenu.startswith(b"\xef\xbb\xbfterritoire;phase;titre")
+    assert client.get("/admin/projets/projet/importer/modele.pdf").status_code == 404
+    lecteur = client.__class__()
+    lecteur.force_login(personas["prefecture-07"])
+    assert lecteur.get("/admin/projets/projet/importer/modele.xlsx").status_code == 403
