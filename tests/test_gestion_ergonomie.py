@@ -216,3 +216,43 @@ def test_import_signale_toutes_les_erreurs_et_fournit_un_modele(client, personas
     lecteur = client.__class__()
     lecteur.force_login(personas["prefecture-07"])
     assert lecteur.get("/admin/projets/projet/importer/modele.xlsx").status_code == 403
+
+
+def test_journal_d_audit_lisible(client, personas):
+    from comptes.audit import details_lisibles, journaliser
+
+    evenement = journaliser(
+        "connexion", user=personas["national"], backend="comptes.backends.MotDePasseBackend"
+    )
+    journaliser(
+        "double_authentification",
+        user=personas["national"],
+        action="verification",
+        moyen="code_secours",
+        resultat="echec",
+    )
+    journaliser(
+        "export",
+        user=personas["national"],
+        ressource="projets.projet",
+        format="xlsx",
+        lignes=12000,
+        differe=True,
+        filtres={"statut__exact": ["retenu"]},
+    )
+    assert details_lisibles(evenement.details) == ["Moyen de connexion : mot de passe"]
+    client.force_login(personas["national"])
+    liste = client.get("/admin/comptes/evenementaudit/").text
+    for attendu in (
+        "Moyen de connexion : mot de passe",
+        "Résultat : échec",
+        "Moyen : code de secours",
+        "Données exportées : dossiers de projet",
+        f"Lignes : 12{NNBSP}000",
+        "Préparé en arrière-plan : Oui",
+    ):
+        assert attendu in liste, attendu
+    for brut in ("comptes.backends", "code_secours", ": True", ": False", "projets.projet"):
+        assert brut not in liste, brut
+    fiche = client.get(reverse("admin:comptes_evenementaudit_change", args=[evenement.pk])).text
+    assert "<li>Moyen de connexion : mot de passe</li>" in fiche
