@@ -285,7 +285,6 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "commune__epci__siren",
     ]
     autocomplete_fields = ["commune", "territoire"]
-    filter_horizontal = ["axes"]
     # No date hierarchy nor total count: both scan every dossier of the perimeter at
     # each display (60 ms and 20 ms at 200,000 dossiers); "déposé le" is a list filter.
     show_full_result_count = False
@@ -404,6 +403,9 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "axes":
             kwargs["queryset"] = db_field.related_model.objects.select_related("phase")
+            # A phase has a handful of axes: boxes to tick (the two-list widget's script
+            # also put an ARIA label on a plain <span>, an accessibility fault).
+            kwargs["widget"] = forms.CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="région", ordering="commune__departement__region__nom")

@@ -86,6 +86,7 @@ def test_titres_des_pages(client, personas, aide):
     assert "Sélectionnez" not in liste
     fiche = client.get(reverse("admin:financements_aide_change", args=[aide.pk])).text
     assert "Modification de l&#x27;aide" in fiche
+    assert f"200{NNBSP}000,00{NBSP}€" in fiche and "200000,00" not in fiche  # read-only amount
     lecteur = client.__class__()
     lecteur.force_login(personas["prefecture-07"])
     fiche = lecteur.get(reverse("admin:financements_aide_change", args=[aide.pk])).text
