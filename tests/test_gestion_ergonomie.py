@@ -257,3 +257,14 @@ def test_journal_d_audit_lisible(client, personas):
         assert brut not in liste, brut
     fiche = client.get(reverse("admin:comptes_evenementaudit_change", args=[evenement.pk])).text
     assert "<li>Moyen de connexion : mot de passe</li>" in fiche
+
+
+def test_un_lecteur_n_a_pas_de_formulaire_d_operation_sur_une_aide(client, personas, aide):
+    client.force_login(personas["prefecture-07"])
+    for operation in ("conventionner", "annuler", "verser"):
+        url = reverse("admin:financements_aide_operation", args=[aide.pk, operation])
+        refus = client.get(url)
+        assert refus.status_code == 403 and "<form" not in refus.text.split("<main", 1)[-1]
+    client.force_login(personas["region-ara"])
+    url = reverse("admin:financements_aide_operation", args=[aide.pk, "annuler"])
+    assert client.get(url).status_code == 200
