@@ -9,10 +9,11 @@ from django.contrib import admin
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from commun.exports import TYPES_MIME, nom_de_fichier
 from commun.formats import milliers
+from comptes.audit import details_lisibles
 from gestion.bases import PerimetreAdmin
 from territoires import perimetre
 
@@ -120,7 +121,7 @@ class EvenementAuditAdmin(PerimetreAdmin):
         "adresse_ip",
         "user_agent",
         "objet",
-        "details",
+        "detail_lisible",
     ]
     readonly_fields = fields
 
@@ -145,7 +146,17 @@ class EvenementAuditAdmin(PerimetreAdmin):
 
     @admin.display(description="détails")
     def resume(self, obj):
-        return ", ".join(f"{cle} : {valeur}" for cle, valeur in obj.details.items())[:200]
+        texte = " ; ".join(details_lisibles(obj.details))
+        return texte if len(texte) <= 200 else texte[:199] + "…"
+
+    @admin.display(description="détails")
+    def detail_lisible(self, obj):
+        lignes = details_lisibles(obj.details)
+        if not lignes:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((ligne,) for ligne in lignes))
+        )
 
 
 @admin.register(ExportDiffere)

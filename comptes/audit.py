@@ -111,3 +111,125 @@ def journaliser(type, request=None, user=None, **details):
         )
     )
     return evenement
+
+
+# Reading the trail: each detail as « Libellé : valeur » in French, never a Python path,
+# a code or a boolean.
+LIBELLES_DETAILS = {
+    "backend": "Moyen de connexion",
+    "moyen": "Moyen",
+    "action": "Action",
+    "resultat": "Résultat",
+    "motif": "Motif",
+    "verrouille": "Compte verrouillé",
+    "ressource": "Données exportées",
+    "format": "Format",
+    "filtres": "Filtres",
+    "lignes": "Lignes",
+    "differe": "Préparé en arrière-plan",
+    "compte": "Compte",
+    "email": "Adresse électronique",
+    "perimetre": "Périmètre",
+    "invitee_par": "Invitation envoyée par",
+    "par": "Par",
+    "role": "Rôle",
+    "echelon": "Échelon",
+    "niveau": "Niveau",
+    "organisation": "Organisation",
+    "champ": "Champ",
+    "elements": "Éléments",
+    "changements": "Changements",
+    "codes": "Codes",
+    "prefixe": "Préfixe du jeton",
+    "titulaire": "Titulaire",
+}
+VALEURS_DETAILS = {
+    "comptes.backends.MotDePasseBackend": "mot de passe",
+    "comptes.proconnect.ProConnectBackend": "ProConnect",
+    "mot_de_passe": "mot de passe",
+    "proconnect": "ProConnect",
+    "application": "application d'authentification",
+    "code_secours": "code de secours",
+    "succes": "réussite",
+    "echec": "échec",
+    "attente": "trop d'essais, attente demandée",
+    "enrolement": "enrôlement",
+    "verification": "vérification d'un code",
+    "reinitialisation": "réinitialisation",
+    "invitation_envoyee": "invitation envoyée",
+    "invitation_acceptee": "invitation acceptée",
+    "demande_acceptee": "demande acceptée",
+    "demande_refusee": "demande refusée",
+    "creation": "création",
+    "modification": "modification",
+    "suppression": "suppression",
+    "ajout": "ajout",
+    "retrait": "retrait",
+    "vidage": "retrait de tous les éléments",
+    "emission": "émission",
+    "revocation": "révocation",
+    "csv": "CSV",
+    "xlsx": "XLSX",
+    "is_staff": "accès au back-office",
+    "is_superuser": "superutilisateur",
+    "is_active": "compte actif",
+    "regions": "régions",
+    "departements": "départements",
+    "territoires": "territoires",
+    "groups": "groupes",
+    "user_permissions": "permissions",
+}
+
+
+def _avant_apres(valeur) -> str:
+    from commun.formats import lisible
+
+    if isinstance(valeur, list) and len(valeur) == 2:
+        return f"{lisible(valeur[0])} → {lisible(valeur[1])}"
+    if isinstance(valeur, list):
+        return ", ".join(lisible(v) for v in valeur)
+    return lisible(valeur)
+
+
+def _valeur_lisible(cle: str, valeur) -> str:
+    from commun.formats import lisible, milliers
+
+    if cle in ("role", "echelon", "niveau"):
+        from territoires.models import Habilitation
+
+        choix = {"role": Habilitation.Role, "echelon": Habilitation.Echelon}.get(
+            cle, Habilitation.Niveau
+        )
+        return str(dict(choix.choices).get(valeur, valeur))
+    if cle == "ressource" and isinstance(valeur, str) and "." in valeur:
+        from django.apps import apps
+
+        try:
+            return str(apps.get_model(valeur)._meta.verbose_name_plural)
+        except (LookupError, ValueError):
+            return valeur
+    if cle == "lignes" and isinstance(valeur, int):
+        return milliers(valeur)
+    if isinstance(valeur, dict):
+        parties = [
+            f"{VALEURS_DETAILS.get(k, k)} : "
+            f"{_avant_apres(v) if cle == 'changements' else _valeur_lisible(k, v)}"
+            for k, v in valeur.items()
+            if v not in ("", [], None)
+        ]
+        return " ; ".join(parties) or "aucun"
+    if isinstance(valeur, list):
+        return ", ".join(_valeur_lisible(cle, v) for v in valeur) or "aucun"
+    if isinstance(valeur, str):
+        return VALEURS_DETAILS.get(valeur, valeur) or "—"
+    return lisible(valeur)
+
+
+def details_lisibles(details: dict) -> list[str]:
+    """The details of an audit event as French sentences: « Moyen de connexion : mot de
+    passe », « Résultat : échec »."""
+    return [
+        f"{LIBELLES_DETAILS.get(cle, cle.replace('_', ' ').capitalize())} : "
+        f"{_valeur_lisible(cle, valeur)}"
+        for cle, valeur in (details or {}).items()
+    ]

@@ -240,6 +240,8 @@ LANGUAGES = [("fr", "Français")]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
+# Dates « 15/01/2026 » and narrow no-break spaces in every Django display (commun.formats).
+FORMAT_MODULE_PATH = ["commun.formats_django"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))

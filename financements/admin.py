@@ -7,13 +7,23 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from commun.formats import euros
-from gestion.bases import LectureSeuleInline, PerimetreAdmin
+from commun.exports import EUROS
+from commun.formats import euros, pourcentage
+from gestion.bases import LectureSeuleInline, PerimetreAdmin, colonne_euros
 
 from . import services
-from .models import PLAFOND_DE_MINIMIS, Aide, Dispositif, Enveloppe, Operateur, Versement
+from .models import (
+    PLAFOND_DE_MINIMIS,
+    Aide,
+    Dispositif,
+    Enveloppe,
+    NatureAide,
+    Operateur,
+    Versement,
+)
 
 COLONNES_AIDES = [
     ("dossier", "projet__reference"),
@@ -23,9 +33,11 @@ COLONNES_AIDES = [
     ("dispositif", "enveloppe__dispositif__nom"),
     ("région", "enveloppe__region__nom"),
     ("année", "enveloppe__annee"),
-    ("montant", "montant"),
-    ("nature", "nature"),
-    ("statut", "statut"),
+    ("montant", "montant", EUROS),
+    ("nature", "nature", dict(NatureAide.choices)),
+    ("code nature", "nature"),
+    ("statut", "statut", dict(Aide.Statut.choices)),
+    ("code statut", "statut"),
     ("référence de décision", "reference_decision"),
     ("date de décision", "date_decision"),
     ("date de convention", "date_convention"),
@@ -49,12 +61,10 @@ class DispositifAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "nom",
         "operateur",
         "phase",
-        "montant_national",
+        "montant_national_euros",
         "montant_alloue",
         "montant_engage",
         "montant_verse",
-        "date_debut",
-        "date_fin",
     ]
     list_filter = ["phase", "operateur"]
     list_select_related = ["operateur", "phase"]
@@ -96,20 +106,13 @@ class DispositifAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         ("Consommation", {"fields": ["montant_alloue", "montant_engage", "montant_verse"]}),
     ]
 
+    montant_national_euros = colonne_euros("montant_national", "montant national")
+    montant_alloue = colonne_euros("montant_alloue", "alloué aux régions")
+    montant_engage = colonne_euros("montant_engage", "engagé")
+    montant_verse = colonne_euros("montant_verse", "versé")
+
     def get_queryset(self, request):
         return super().get_queryset(request).avec_totaux()
-
-    @admin.display(description="alloué aux régions", ordering="montant_alloue")
-    def montant_alloue(self, obj):
-        return euros(obj.montant_alloue)
-
-    @admin.display(description="engagé", ordering="montant_engage")
-    def montant_engage(self, obj):
-        return euros(obj.montant_engage)
-
-    @admin.display(description="versé", ordering="montant_verse")
-    def montant_verse(self, obj):
-        return euros(obj.montant_verse)
 
 
 class EnveloppeForm(forms.ModelForm):
@@ -144,12 +147,12 @@ class EnveloppeForm(forms.ModelForm):
 class EnveloppeAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     form = EnveloppeForm
     modifiable_par = "national"
+    # Six columns: readable at 1280 px beside the open filter panel (proposed and
+    # contracted amounts are on the envelope's page).
     list_display = [
         "__str__",
-        "montant",
-        "montant_propose",
+        "montant_euros",
         "montant_engage",
-        "montant_conventionne",
         "montant_verse",
         "montant_disponible",
         "consommation",
@@ -198,28 +201,21 @@ class EnveloppeAdmin(PerimetreAdmin, SimpleHistoryAdmin):
             return "—"
         return ", ".join(str(d) for d in obj.departements_pilotes.all()) or "—"
 
-    def _chiffre(nom, libelle):  # noqa: N805 - small factory of display methods
-        @admin.display(description=libelle, ordering=nom)
-        def affichage(self, obj):
-            return euros(getattr(obj, nom, None))
-
-        return affichage
-
-    montant_propose = _chiffre("montant_propose", "proposé")
-    montant_engage = _chiffre("montant_engage", "engagé")
-    montant_conventionne = _chiffre("montant_conventionne", "conventionné")
-    montant_verse = _chiffre("montant_verse", "versé")
-    montant_disponible = _chiffre("montant_disponible", "disponible")
+    montant_euros = colonne_euros("montant", "montant")
+    montant_propose = colonne_euros("montant_propose", "proposé")
+    montant_engage = colonne_euros("montant_engage", "engagé")
+    montant_conventionne = colonne_euros("montant_conventionne", "conventionné")
+    montant_verse = colonne_euros("montant_verse", "versé")
+    montant_disponible = colonne_euros("montant_disponible", "disponible")
 
     @admin.display(description="consommation", ordering="taux_consommation")
     def consommation(self, obj):
-        from django.utils.html import format_html
-
         taux = obj.taux_consommation or 0
         return format_html(
-            '<progress max="100" value="{}" aria-hidden="true"></progress> {} %',
+            '<span class="nombre"><progress max="100" value="{}" aria-hidden="true"></progress>'
+            " {}</span>",
             int(taux),
-            taux,
+            pourcentage(taux),
         )
 
     def save_model(self, request, obj, form, change):
@@ -351,17 +347,17 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     change_form_template = "admin/financements/aide/change_form.html"
     change_list_template = "admin/financements/aide/change_list.html"
     colonnes_export = COLONNES_AIDES
+    # Seven columns, readable at 1280 px beside the open filter panel.
     list_display = [
-        "__str__",
-        "projet",
+        "dossier",
         "enveloppe",
-        "montant",
+        "montant_euros",
         "nature",
         "statut",
         "montant_verse",
-        "date_decision",
         "date_convention",
     ]
+    list_display_links = ["dossier"]
     list_filter = [
         "statut",
         "nature",
@@ -484,9 +480,12 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
             champs = [c for c in champs if c != "motif_annulation"]
         return champs
 
-    @admin.display(description="versé", ordering="montant_verse")
-    def montant_verse(self, obj):
-        return euros(getattr(obj, "montant_verse", None))
+    montant_euros = colonne_euros("montant", "montant")
+    montant_verse = colonne_euros("montant_verse", "versé")
+
+    @admin.display(description="dossier", ordering="projet__reference")
+    def dossier(self, obj):
+        return obj.projet.reference
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -630,7 +629,8 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
 
 @admin.register(Versement)
 class VersementAdmin(PerimetreAdmin, SimpleHistoryAdmin):
-    list_display = ["__str__", "aide", "montant", "date", "reference"]
+    list_display = ["__str__", "aide", "montant_euros", "date", "reference"]
+    montant_euros = colonne_euros("montant", "montant")
     list_select_related = ["aide__projet", "aide__enveloppe__dispositif", "aide__enveloppe__region"]
     search_fields = ["reference", "aide__projet__reference"]
     date_hierarchy = "date"

@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Round
 from simple_history.models import HistoricalRecords
 
+from commun.formats import date_fr, euros
 from projets.models import MONTANT, STATUTS_PUBLICS, Projet
 from territoires.models import Departement, Phase, Region, Territoire, parmi
 from territoires.validators import REGEX_SIRET, valider_siret
@@ -502,7 +503,7 @@ class Aide(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.montant} € — {self.projet.reference} ({self.get_statut_display()})"
+        return f"{euros(self.montant)} — {self.projet.reference} ({self.get_statut_display()})"
 
     @property
     def est_vivante(self) -> bool:
@@ -541,7 +542,7 @@ class Versement(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.montant} € le {self.date:%d/%m/%Y}"
+        return f"{euros(self.montant)} le {date_fr(self.date)}"
 
 
 def projets_avec_financements(queryset=None):

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q as models_Q
 from django.db.models import Sum
 
+from commun.formats import euros
 from projets.models import Projet, Statut
 from territoires.models import Departement, Habilitation, Territoire
 from territoires.perimetre import est_national, habilitation_de, peut_instruire, regions_visibles
@@ -42,10 +43,7 @@ def montant_euros(valeur) -> Decimal:
     return montant
 
 
-def _euros(montant: Decimal) -> str:
-    entier, _, centimes = f"{montant:.2f}".partition(".")
-    groupes = f"{int(entier):,}".replace(",", "\u202f")
-    return f"{groupes},{centimes} €"
+_euros = euros  # one French format of amounts (commun.formats)
 
 
 def _somme(queryset) -> Decimal:

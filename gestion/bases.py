@@ -15,14 +15,109 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from simple_history.models import ModelChange
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from commun.exports import exporter
-from commun.formats import milliers
+from commun.formats import INCONNU, euros, milliers, valeur_de_champ
 from comptes.audit import journaliser
 from territoires import perimetre
+
+# Head nouns of the verbose names that are feminine: « une aide », « la région ».
+NOMS_FEMININS = frozenset(
+    {
+        "aide",
+        "commune",
+        "configuration",
+        "demande",
+        "entrée",
+        "enveloppe",
+        "habilitation",
+        "intercommunalité",
+        "invitation",
+        "phase",
+        "pièce",
+        "région",
+        "revue",
+    }
+)
+VOYELLES = "aàâeéèêëiîïoôuùûüyhœ"
+
+
+def est_feminin(nom: str) -> bool:
+    return str(nom).split(" ", 1)[0].lower() in NOMS_FEMININS
+
+
+def avec_article_indefini(nom: str) -> str:
+    """« une aide », « un dossier de projet »."""
+    return f"{'une' if est_feminin(nom) else 'un'} {nom}"
+
+
+def avec_article_defini(nom: str, *, apres_de: bool = False) -> str:
+    """« l'aide », « la région », « le dossier » ; after « de »: « de l'aide », « du
+    dossier », « de la région »."""
+    nom = str(nom)
+    if nom[:1].lower() in VOYELLES:
+        article = "l'"
+    elif est_feminin(nom):
+        article = "la "
+    else:
+        article = "le "
+    if apres_de:
+        return ("du " + nom) if article == "le " else f"de {article}{nom}"
+    return article + nom
+
+
+def titres(verbose_name: str) -> dict[str, str]:
+    """French titles of a model's pages, with gender and elision."""
+    return {
+        "ajout": f"Ajout d'{avec_article_indefini(verbose_name)}",
+        "bouton_ajout": f"Ajouter {avec_article_indefini(verbose_name)}",
+        "modification": f"Modification {avec_article_defini(verbose_name, apres_de=True)}",
+        "consultation": f"Consultation {avec_article_defini(verbose_name, apres_de=True)}",
+    }
+
+
+class HistoriqueLisible(HistoricalRecordContextHelper):
+    """History changes as officers read them: field labels and display values (the
+    label of a status, the name of a territory, « 1 234,00 € », « Oui »), never a
+    Python value, a code or a primary key."""
+
+    def prepare_delta_change_value(self, change, value):
+        champ = self.model._meta.get_field(change.field)
+        if isinstance(champ, models.ManyToManyField):
+            cible = champ.related_model
+            cles = [v.get(champ.m2m_reverse_field_name()) for v in value or []]
+            objets = {o.pk: o for o in cible._default_manager.filter(pk__in=cles)}
+            return ", ".join(str(objets.get(c, c)) for c in cles) or INCONNU
+        if isinstance(value, models.Model):
+            return str(value)
+        if value is not None and champ.is_relation and type(value).__name__ == "DeletedObject":
+            if getattr(value, "pk", None) is None:
+                return INCONNU
+            return f"{champ.related_model._meta.verbose_name} supprimé(e)"
+        return valeur_de_champ(champ, value)
+
+    def stringify_delta_change_values(self, change, old, new):
+        # Values are already French text: only shorten and escape (no repr()).
+        return super().stringify_delta_change_values(change, str(old), str(new))
+
+
+def colonne_euros(champ: str, libelle: str, *, tri: str | None = None):
+    """A list column showing the amount `champ` (a field or an annotation) in French,
+    on one line and right-aligned: « 1 234 567,89 € »."""
+
+    @admin.display(description=libelle, ordering=tri or champ)
+    def affichage(self, obj):
+        return format_html('<span class="nombre">{}</span>', euros(getattr(obj, champ, None)))
+
+    affichage.__name__ = f"{champ}_euros"
+    return affichage
 
 
 class RefusSansIndiceMixin:
@@ -175,6 +270,64 @@ class PerimetreAdmin(RefusSansIndiceMixin, admin.ModelAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._exiger_dans_le_perimetre(request, [object_id])
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    # French titles (gender, elision) instead of « Ajout de aide ».
+    def changelist_view(self, request, extra_context=None):
+        opts = self.model._meta
+        contexte = {
+            "title": capfirst(opts.verbose_name_plural),
+            "libelle_ajout": titres(opts.verbose_name)["bouton_ajout"],
+        }
+        return super().changelist_view(request, {**contexte, **(extra_context or {})})
+
+    def add_view(self, request, form_url="", extra_context=None):
+        contexte = {"title": titres(self.model._meta.verbose_name)["ajout"]}
+        return super().add_view(request, form_url, {**contexte, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        cle = "modification" if self._peut_modifier(request) else "consultation"
+        contexte = {"title": titres(self.model._meta.verbose_name)[cle]}
+        return super().change_view(
+            request, object_id, form_url, {**contexte, **(extra_context or {})}
+        )
+
+    def history_view_title(self, request, obj):
+        return f"Historique : {obj}"
+
+    def history_form_view_title(self, request, obj):
+        return f"Version passée : {obj}"
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """Like django-simple-history, but the fields changed only by the services (status,
+        instructor, dates: not editable in forms) are shown too; automatic timestamps are
+        not."""
+        precedent = None
+        for courant in historical_records:
+            if precedent is not None:
+                delta = precedent.diff_against(courant, foreign_keys_are_objs=False)
+                changements = list(delta.changes)
+                for champ in precedent.tracked_fields:
+                    if (
+                        champ.editable
+                        or champ.primary_key
+                        or champ.name == "uuid"
+                        or getattr(champ, "auto_now", False)
+                        or getattr(champ, "auto_now_add", False)
+                    ):
+                        continue
+                    avant = getattr(courant, champ.attname)
+                    apres = getattr(precedent, champ.attname)
+                    if avant != apres:
+                        changements.append(ModelChange(champ.name, avant, apres))
+                aide = self.get_historical_record_context_helper(request, precedent)
+                precedent.history_delta_changes = [
+                    {"field": c.field, "old": c.old, "new": c.new}
+                    for c in map(aide.format_delta_change, changements)
+                ]
+            precedent = courant
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return HistoriqueLisible(self.model, historical_record)
 
     def has_change_history_permission(self, request, obj=None):
         # No revert from the history: every change goes through the services.

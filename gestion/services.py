@@ -20,7 +20,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from commun.exports import ecrire
-from commun.formats import milliers
+from commun.formats import date_fr, date_heure, milliers
 from comptes.models import ExportDiffere
 
 from .exports import AccesRetire, queryset_du_proprietaire
@@ -130,7 +130,7 @@ def _avertir(*, export_id: int) -> None:
     export = ExportDiffere.objects.select_related("user").filter(pk=export_id).first()
     if export is None or not export.user.email:
         return
-    demande_le = f"{timezone.localtime(export.cree_le):%d/%m/%Y à %H:%M}"
+    demande_le = date_heure(export.cree_le)
     if export.statut == ExportDiffere.Statut.PRET:
         lien = settings.SITE_URL.rstrip("/") + reverse(
             "admin:comptes_exportdiffere_telecharger", args=[export.uuid]
@@ -139,7 +139,7 @@ def _avertir(*, export_id: int) -> None:
         corps = (
             f"Bonjour,\n\nL'export « {export.intitule} » ({export.get_format_display()}, "
             f"{milliers(export.lignes)} lignes) demandé le {demande_le} est prêt. Il est "
-            f"téléchargeable jusqu'au {timezone.localtime(export.expire_le):%d/%m/%Y}, après "
+            f"téléchargeable jusqu'au {date_fr(export.expire_le)}, après "
             f"connexion au back-office :\n{lien}\n\nTous vos exports : {lien_mes_exports()}\n"
         )
     else:

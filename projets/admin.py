@@ -1,24 +1,27 @@
 """Back-office of dossiers: perimeter-filtered lists, lifecycle buttons, exports, imports."""
 
+import tempfile
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from commun.formats import euros
+from commun.exports import EUROS, TYPES_MIME
+from commun.formats import INCONNU, euros, nombre
 from financements.models import Aide, projets_avec_financements
-from gestion.bases import LectureSeuleInline, PerimetreAdmin
+from gestion.bases import LectureSeuleInline, PerimetreAdmin, colonne_euros
 from territoires import perimetre
 from territoires.models import Departement, Territoire
 
 from . import services
 from .fichiers import FORMATS_ACCEPTES
-from .importation import TAILLE_MAX, importer_dossiers
+from .importation import TAILLE_MAX, codes_acceptes, ecrire_modele, importer_dossiers
 from .models import (
     STATUTS_PUBLICS,
     ZONE_FRAGILE,
@@ -27,8 +30,8 @@ from .models import (
     PieceJointe,
     Projet,
     RevueRegionale,
+    Statut,
     TransitionProjet,
-    expression_libelle_statut,
 )
 
 COLONNES_EXPORT = [
@@ -41,13 +44,15 @@ COLONNES_EXPORT = [
     ("code INSEE", "commune_id"),
     ("EPCI", "commune__epci__nom"),
     ("SIREN EPCI", "commune__epci_id"),
-    ("statut", expression_libelle_statut()),  # the lifecycle's one set of labels
-    ("nature", "nature"),
+    ("statut", "statut", dict(Statut.choices)),
+    ("code statut", "statut"),
+    ("nature", "nature", dict(Projet.Nature.choices)),
+    ("code nature", "nature"),
     ("porteur", "porteur_raison_sociale"),
     ("SIRET", "porteur_siret"),
-    ("taille", "porteur_taille"),
-    ("investissement", "montant_investissement"),
-    ("aide demandée", "aide_demandee"),
+    ("taille", "porteur_taille", dict(Projet.Taille.choices)),
+    ("investissement", "montant_investissement", EUROS),
+    ("aide demandée", "aide_demandee", EUROS),
     ("emplois créés", "emplois_crees"),
     ("emplois maintenus", "emplois_maintenus"),
     ("CO2 évité t/an", "co2_evite"),
@@ -314,17 +319,22 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     change_form_template = "admin/projets/projet/change_form.html"
     change_list_template = "admin/projets/projet/change_list.html"
     colonnes_export = COLONNES_EXPORT
+    # Chosen to fit a 1280 px screen beside the open filter panel (the région is a
+    # filter and a column of the export).
     list_display = [
         "reference",
         "titre",
         "territoire",
-        "region",
         "statut",
-        "montant_investissement",
-        "aide_demandee",
+        "investissement",
+        "aide_demandee_euros",
         "depose_le",
     ]
     list_display_links = ["reference", "titre"]
+    investissement = colonne_euros(
+        "montant_investissement", "investissement", tri="montant_investissement"
+    )
+    aide_demandee_euros = colonne_euros("aide_demandee", "aide demandée")
     list_filter = [
         "statut",
         RegionFiltre,
@@ -350,7 +360,6 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "commune__epci__siren",
     ]
     autocomplete_fields = ["commune", "territoire"]
-    filter_horizontal = ["axes"]
 
     def get_search_results(self, request, queryset, search_term):
         """The aid form's dossier autocomplete offers only dossiers that may be funded
@@ -484,6 +493,9 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "axes":
             kwargs["queryset"] = db_field.related_model.objects.select_related("phase")
+            # A phase has a handful of axes: boxes to tick (the two-list widget's script
+            # also put an ARIA label on a plain <span>, an accessibility fault).
+            kwargs["widget"] = forms.CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="région", ordering="commune__departement__region__nom")
@@ -504,7 +516,8 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
 
     @admin.display(description="effet de levier (investissement ÷ aide engagée)")
     def effet_levier(self, obj):
-        return getattr(obj, "effet_levier", None)
+        levier = getattr(obj, "effet_levier", None)
+        return INCONNU if levier is None else f"× {nombre(levier, 1)}"
 
     # Writes go through the services.
     def save_model(self, request, obj, form, change):
@@ -542,6 +555,11 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         vue = self.admin_site.admin_view
         return [
             path("importer/", vue(self.vue_import), name="projets_projet_import"),
+            path(
+                "importer/modele.<str:format_>",
+                vue(self.vue_modele_import),
+                name="projets_projet_import_modele",
+            ),
             path(
                 "<int:pk>/transition/<str:nom>/",
                 vue(self.vue_transition),
@@ -606,6 +624,12 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         projet = self._projet(request, pk)
         regle = services.TRANSITIONS.get(nom)
         if regle is None or regle.acteur is not services.Acteur.AGENT:
+            raise PermissionDenied
+        # A reader (or a transition this user may not make now) is refused before the
+        # form: nobody types a comment to be told no afterwards.
+        if not self.has_change_permission(request, projet) or regle.nom not in {
+            t.nom for t in services.transitions_possibles(user=request.user, projet=projet)
+        }:
             raise PermissionDenied
         formulaire = CommentaireForm(request.POST or None)
         retour = reverse("admin:projets_projet_change", args=[projet.pk])
@@ -682,6 +706,22 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         reponse["X-Content-Type-Options"] = "nosniff"
         return reponse
 
+    def vue_modele_import(self, request, format_):
+        """The import template (XLSX with the accepted codes on a second sheet, or CSV)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if format_ not in TYPES_MIME:
+            raise Http404("Format inconnu.")
+        fichier = tempfile.TemporaryFile()  # noqa: SIM115 - closed by FileResponse
+        ecrire_modele(format_=format_, fichier=fichier, user=request.user)
+        fichier.seek(0)
+        return FileResponse(
+            fichier,
+            as_attachment=True,
+            filename=f"modele-import-dossiers.{format_}",
+            content_type=TYPES_MIME[format_],
+        )
+
     def vue_import(self, request):
         if not self.has_add_permission(request):
             raise PermissionDenied
@@ -703,6 +743,8 @@ class ProjetAdmin(PerimetreAdmin, SimpleHistoryAdmin):
                 "opts": self.model._meta,
                 "form": formulaire,
                 "rapport": rapport,
+                "lignes_en_erreur": len({n for n, _ in rapport.erreurs}) if rapport else 0,
+                "codes": codes_acceptes(request.user),
                 "title": "Importer des dossiers",
             },
         )

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
+from commun.formats import date_fr
 from territoires.models import Axe, Commune, Phase, Region, Territoire, parmi
 from territoires.validators import REGEX_SIRET, valider_siret
 
@@ -574,7 +575,7 @@ class Message(models.Model):
         ordering = ["envoye_le", "pk"]
 
     def __str__(self):
-        return f"Message de {self.auteur} ({self.envoye_le:%d/%m/%Y})"
+        return f"Message de {self.auteur} ({date_fr(self.envoye_le)})"
 
 
 class RevueQuerySet(models.QuerySet):

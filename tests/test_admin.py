@@ -71,6 +71,8 @@ def test_acces_au_back_office(client, personas, persona):
 @pytest.mark.parametrize("vue", ["change", "history", "transition", "piece"])
 def test_pages_d_un_dossier(client, personas, dossiers, persona, cle, vue):
     projet = dossiers[cle]
+    if vue == "transition":  # « Prendre en instruction » is possible on a filed dossier
+        Projet.objects.filter(pk=projet.pk).update(statut="depose")
     urls = {
         "change": reverse("admin:projets_projet_change", args=[projet.pk]),
         "history": reverse("admin:projets_projet_history", args=[projet.pk]),
@@ -84,6 +86,9 @@ def test_pages_d_un_dossier(client, personas, dossiers, persona, cle, vue):
         assert reponse.status_code == 302  # to the admin login
     elif persona not in VOIT[cle]:
         assert reponse.status_code == 404
+    elif vue == "transition" and persona not in INSTRUCTEURS:
+        assert reponse.status_code == 403  # a reader never sees the comment form
+        assert "commentaire" not in reponse.text
     else:
         assert reponse.status_code == 200
         if vue == "piece":
