@@ -21,6 +21,7 @@ from django.utils.html import format_html
 
 from commun.exports import exporter
 from commun.formats import milliers
+from commun.recherche import declaration, rechercher
 from comptes.audit import journaliser
 from territoires import perimetre
 
@@ -121,6 +122,14 @@ class PerimetreAdmin(RefusSansIndiceMixin, admin.ModelAdmin):
         liste = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         filtres = request.GET.urlencode()
         return HttpResponseRedirect(f"{liste}?{filtres}" if filtres else liste)
+
+    def get_search_results(self, request, queryset, search_term):
+        """The one French search where the model declares it (dossiers, territories,
+        aids): accents, stemming, identifiers; `search_fields` elsewhere. `queryset` is
+        already the perimeter's."""
+        if search_term.strip() and declaration(queryset) is not None:
+            return rechercher(queryset, search_term), False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -8,6 +8,8 @@ from django.db.models.functions import Concat
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from commun.recherche import Recherche, RechercheQuerySet
+
 from .validators import (
     REGEX_CODE_COMMUNE,
     REGEX_CODE_DEPARTEMENT,
@@ -200,7 +202,15 @@ def parmi(queryset, champ: str, visibles):
     return queryset.filter(**{f"{champ}__in": visibles})
 
 
-class TerritoireQuerySet(models.QuerySet):
+class TerritoireQuerySet(RechercheQuerySet):
+    # What the one search reads (commun.recherche): name, its EPCI and their communes.
+    recherche = Recherche(
+        champs={"nom": "A", "region_pilote__nom": "D"},
+        multiples=("epcis__nom", "epcis__communes__nom"),
+        similarite=("nom",),
+        identifiants={"siren": "epcis__siren", "insee": "epcis__communes__code_insee"},
+    )
+
     def visibles_par(self, user):
         """The one perimeter entry point: territories `user` may see."""
         if user is None or not user.is_authenticated or not user.is_active:
@@ -494,3 +504,4 @@ class Habilitation(models.Model):
     @property
     def est_national(self):
         return self.echelon == self.Echelon.NATIONAL
+
