@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter, reverse_lazy
 
-from . import annuaire, forms, views
+from . import annuaire, carte, forms, views
 
 
 class ReferenceConverter:
@@ -30,6 +30,7 @@ urlpatterns = [
     path("projets/", annuaire.annuaire, name="annuaire"),
     path("projets/<reference:reference>/", annuaire.projet_public, name="projet_public"),
     path("recherche/", annuaire.recherche, name="recherche"),
+    path("carte/", carte.carte, name="carte"),
     # Authentication (Django's views, DSFR templates).
     path(
         "connexion/",
