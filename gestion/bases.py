@@ -14,6 +14,7 @@ from Django's per-model permissions:
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ORDER_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
@@ -128,7 +129,10 @@ class PerimetreAdmin(RefusSansIndiceMixin, admin.ModelAdmin):
         aids): accents, stemming, identifiers; `search_fields` elsewhere. `queryset` is
         already the perimeter's."""
         if search_term.strip() and declaration(queryset) is not None:
-            return rechercher(queryset, search_term), False
+            resultats = rechercher(queryset, search_term)  # most relevant first
+            if ORDER_VAR in request.GET:  # unless the officer chose a column
+                resultats = resultats.order_by(*queryset.query.order_by)
+            return resultats, False
         return super().get_search_results(request, queryset, search_term)
 
     def get_queryset(self, request):

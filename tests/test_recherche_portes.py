@@ -113,3 +113,20 @@ def test_admin_territoires_et_autocompletion(client, donnees_api, personas, mond
     )
     assert reponse.status_code == 200
     assert [r["text"] for r in reponse.json()["results"]] == ["Ardèche-Drôme Nord"]
+
+
+def test_admin_classement_par_pertinence(client, monde, personas):
+    from . import factories as f
+
+    dans_description = f.ProjetFactory(
+        territoire=monde["adn"], titre="Atelier", description="Près d'une fonderie."
+    )
+    dans_titre = f.ProjetFactory(
+        territoire=monde["adn"], titre="Fonderie d'aluminium", description="Autre."
+    )
+    client.force_login(personas["national"])
+    reponse = client.get("/admin/projets/projet/", {"q": "fonderie"})
+    assert list(reponse.context["cl"].result_list) == [dans_titre, dans_description]
+    # A chosen column wins over relevance (column 1 = reference, ascending).
+    reponse = client.get("/admin/projets/projet/", {"q": "fonderie", "o": "1"})
+    assert list(reponse.context["cl"].result_list) == [dans_description, dans_titre]
