@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks import task
 
 from comptes.audit import journaliser
 from territoires.models import Habilitation
@@ -133,7 +134,6 @@ def webhooks_distribuer(*, maintenant=None) -> dict:
     (`manage.py distribuer_webhooks`, every minute)."""
     from .flux import changements, coder_curseur, decoder_curseur
     from .models import AbonnementWebhook, LivraisonWebhook
-    from .taches import webhook_livrer
 
     maintenant = maintenant or timezone.now()
     creees = 0
@@ -274,3 +274,9 @@ def _desactiver(abonnement, maintenant, erreur: str) -> None:
                 [destinataire],
             )
         )
+
+
+@task()
+def webhook_livrer(livraison_id: int) -> None:
+    """Background task (ids only): one delivery attempt."""
+    livraison_tenter(livraison_id=livraison_id)
