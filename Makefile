@@ -22,6 +22,7 @@ donnees: $(VENV)/.installe
 	$(MANAGE) importer_territoires fixtures/referentiel/territoires-connus.csv
 	$(MANAGE) importer_territoires fixtures/referentiel/territoires-anct-extrait.csv --extrait --date 2023-11-09
 	$(MANAGE) importer_dispositifs
+	$(MANAGE) calculer_contours
 
 demo: donnees
 	$(MANAGE) demo

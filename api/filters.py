@@ -6,6 +6,7 @@ A value outside the allowed choices, a malformed date or number answers 400.
 from django.db.models import Exists, OuterRef, Q
 from django_filters import rest_framework as filters
 
+from commun.recherche import declaration, rechercher
 from financements.models import Aide, Dispositif, Enveloppe, NatureAide, Operateur, Versement
 from projets.models import ZONE_FRAGILE, Projet, Statut, expression_region
 from territoires.models import (
@@ -107,9 +108,15 @@ def _tri(champs, aide_champs):
 
 
 class RechercheMixin:
+    """`?q=`: the one French search (commun.recherche) where the model's queryset
+    declares it (dossiers, territories, aids: accents, stemming, identifiers, ranked);
+    a case-insensitive substring of `champs_recherche` for reference tables."""
+
     champs_recherche: tuple[str, ...] = ()
 
     def filtrer_q(self, queryset, name, value):
+        if declaration(queryset) is not None:
+            return rechercher(queryset, value)
         condition = Q()
         for champ in self.champs_recherche:
             condition |= Q(**{f"{champ}__icontains": value})
@@ -203,7 +210,12 @@ class TerritoireFilter(RechercheMixin, filters.FilterSet):
         help_text="Lauréats de « Rebond industriel » (true/false)."
     )
     modifie_depuis = _modifie_depuis()
-    q = _recherche("Recherche dans le nom, le slug ou l'identifiant ANCT.")
+    q = _recherche(
+        "Recherche en français (sans accents, pluriels, fautes de frappe) dans le nom du "
+        "territoire, de ses intercommunalités et de leurs communes ; un SIREN d'EPCI ou un "
+        "code INSEE de commune donne les territoires qui les contiennent. Résultats classés "
+        "par pertinence."
+    )
     ordering = _tri(("nom", "slug", "modifie_le"), "nom, slug, modifie_le")
 
     class Meta:
@@ -217,9 +229,8 @@ class TerritoireFilter(RechercheMixin, filters.FilterSet):
     def filtrer_departement(self, queryset, name, value):
         return queryset.touchant_departements([value])
 
-    @property
-    def qs(self):
-        return super().qs.distinct() if self.form.cleaned_data.get("phase") else super().qs
+    # No DISTINCT for `phase`: a territory has at most one labellisation per phase
+    # (`labellisation_unique`), and a DISTINCT would forbid ordering `q` by relevance.
 
 
 class ProjetFilter(RechercheMixin, filters.FilterSet):
@@ -233,7 +244,10 @@ class ProjetFilter(RechercheMixin, filters.FilterSet):
     departement = _departement("commune__departement", "Code INSEE du département du projet.")
     territoire = _territoire("territoire")
     phase = _phase("phase")
+    # Own column: no join, hence no duplicate rows to remove (and a DISTINCT would forbid
+    # ordering the search results by relevance).
     statut = filters.MultipleChoiceFilter(
+        distinct=False,
         choices=Statut.choices,
         help_text="Statut du dossier (répétable). Sans jeton : retenu, en_cours, realise.",
     )
@@ -274,7 +288,13 @@ class ProjetFilter(RechercheMixin, filters.FilterSet):
     decide_apres, decide_avant = _dates("decide_le__date", "Décision")
     debut_apres, debut_avant = _dates("date_debut_prevue", "Début prévu")
     modifie_depuis = _modifie_depuis()
-    q = _recherche("Recherche dans la référence, l'intitulé, le porteur ou le territoire.")
+    q = _recherche(
+        "Recherche en français (sans accents, pluriels, fautes de frappe) dans la "
+        "référence, l'intitulé, la description, le porteur, la commune, l'EPCI et le "
+        "territoire ; une référence (TI-84-2026-00012), un SIRET, un SIREN ou un code "
+        "INSEE de commune donne exactement les dossiers concernés. Résultats classés par "
+        "pertinence."
+    )
     ordering = _tri(
         (
             "reference",
@@ -383,6 +403,7 @@ class AideFilter(RechercheMixin, filters.FilterSet):
     dispositif = _dispositif("enveloppe__dispositif")
     operateur = _operateur("enveloppe__dispositif__operateur")
     statut = filters.MultipleChoiceFilter(
+        distinct=False,
         choices=Aide.Statut.choices,
         help_text="Statut de l'aide (répétable). Sans jeton : engagee, conventionnee, soldee.",
     )
@@ -400,8 +421,10 @@ class AideFilter(RechercheMixin, filters.FilterSet):
     convention_apres, convention_avant = _dates("date_convention", "Convention")
     modifie_depuis = _modifie_depuis()
     q = _recherche(
-        "Recherche dans la référence et l'intitulé du dossier, le porteur ou la "
-        "référence de décision."
+        "Recherche en français (sans accents, pluriels) dans la référence de décision, "
+        "la référence, l'intitulé et le porteur du dossier et le dispositif ; une "
+        "référence de dossier, un SIRET, un SIREN ou un code INSEE donne exactement les "
+        "aides concernées. Résultats classés par pertinence."
     )
     ordering = _tri(
         ("montant", "date_decision", "date_convention", "modifie_le"),

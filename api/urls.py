@@ -8,7 +8,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import changements, views
 from .exceptions import introuvable
 
 routeur = SimpleRouter()
@@ -48,6 +48,7 @@ urlpatterns = [
     path(
         "v1/opendata/subventions.csv", views.SubventionsView.as_view(), name="opendata-subventions"
     ),
+    path("v1/changements/", changements.ChangementsView.as_view(), name="changements"),
     path("v1/", views.RacineView.as_view(), name="racine"),
     path("v1/", include(routeur.urls)),
     # Any other address under /api/ answers a JSON 404.

@@ -62,6 +62,11 @@ PARAMETRE_FORMAT = OpenApiParameter(
 )
 
 
+# Query parameters every view knows besides its filters (format, pagination).
+PARAMETRES_TOUTES_VUES = frozenset({"format"})
+PARAMETRES_LISTES = frozenset({"page", "page_size", "pagination", "curseur"})
+
+
 class VueAPIMixin:
     renderer_classes = [RenduJSON, CSVRenderer]
 
@@ -119,6 +124,33 @@ class LectureViewSet(VueAPIMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return self.enrichir(self.perimetre())
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self._refuser_parametres_inconnus(request)
+
+    def parametres_connus(self) -> set[str]:
+        connus = set(PARAMETRES_TOUTES_VUES)
+        if self.action == "list":
+            connus |= PARAMETRES_LISTES
+            classe = getattr(self, "filterset_class", None)
+            if classe is not None:
+                connus |= classe.base_filters.keys()
+        return connus
+
+    def _refuser_parametres_inconnus(self, request):
+        """A misspelt filter (`?search=`, `?regon=`) answers 400 rather than the whole
+        unfiltered list."""
+        connus = self.parametres_connus()
+        inconnus = sorted(set(request.query_params) - connus)
+        if inconnus:
+            acceptes = ", ".join(sorted(connus))
+            raise exceptions.ValidationError(
+                {
+                    cle: [f"Paramètre inconnu. Paramètres acceptés ici : {acceptes}."]
+                    for cle in inconnus
+                }
+            )
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "complet": self.acces.complet}

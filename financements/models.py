@@ -23,6 +23,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Round
 from simple_history.models import HistoricalRecords
 
 from commun.formats import date_fr, euros
+from commun.recherche import Recherche, RechercheQuerySet
 from projets.models import MONTANT, STATUTS_PUBLICS, Projet
 from territoires.models import Departement, Phase, Region, Territoire, parmi
 from territoires.validators import REGEX_SIRET, valider_siret
@@ -355,7 +356,24 @@ class Enveloppe(models.Model):
         return f"{self.dispositif} — {self.region} {self.annee}"
 
 
-class AideQuerySet(models.QuerySet):
+class AideQuerySet(RechercheQuerySet):
+    # What the one search reads (commun.recherche): the aid's decision and its dossier.
+    recherche = Recherche(
+        champs={
+            "reference_decision": "A",
+            "projet__reference": "A",
+            "projet__titre": "A",
+            "projet__porteur_raison_sociale": "B",
+            "enveloppe__dispositif__nom": "C",
+        },
+        identifiants={
+            "reference": "projet__reference",
+            "siret": "projet__porteur_siret",
+            "siren": "projet__porteur_siret__startswith",
+            "insee": "projet__commune_id",
+        },
+    )
+
     def visibles_par(self, user):
         return parmi(self, "projet", Projet.objects.visibles_par(user))
 

@@ -14,6 +14,7 @@ from Django's per-model permissions:
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ORDER_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpResponseRedirect
@@ -25,6 +26,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from commun.exports import exporter
 from commun.formats import INCONNU, euros, milliers, valeur_de_champ
+from commun.recherche import declaration, rechercher
 from comptes.audit import journaliser
 from territoires import perimetre
 
@@ -216,6 +218,17 @@ class PerimetreAdmin(RefusSansIndiceMixin, admin.ModelAdmin):
         liste = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         filtres = request.GET.urlencode()
         return HttpResponseRedirect(f"{liste}?{filtres}" if filtres else liste)
+
+    def get_search_results(self, request, queryset, search_term):
+        """The one French search where the model declares it (dossiers, territories,
+        aids): accents, stemming, identifiers; `search_fields` elsewhere. `queryset` is
+        already the perimeter's."""
+        if search_term.strip() and declaration(queryset) is not None:
+            resultats = rechercher(queryset, search_term)  # most relevant first
+            if ORDER_VAR in request.GET:  # unless the officer chose a column
+                resultats = resultats.order_by(*queryset.query.order_by)
+            return resultats, False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -8,13 +8,14 @@ import re
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
-from django.db.models import Q
+from django.db.models import F, Q
 
 from commun.formulaires import FormulaireDsfr, IdentifiantBorneMixin
+from financements.models import Aide, Dispositif
 from projets.fichiers import FORMATS_ACCEPTES
 from projets.models import ATTESTATION, PieceJointe, Projet
 from projets.services import CHAMPS_REQUIS_DEPOT
-from territoires.models import Commune, Departement, Phase, Region
+from territoires.models import Axe, Commune, Departement, Phase, Region, Territoire
 
 
 def champ(nom: str, **kwargs):
@@ -372,3 +373,88 @@ class NouveauMotDePasseForm(FormulaireDsfr, auth_forms.SetPasswordForm):
 
 class ChangementMotDePasseForm(FormulaireDsfr, auth_forms.PasswordChangeForm):
     pass
+
+
+# ---------------------------------------------------------------------------
+# Public directory of supported projects and site search.
+
+
+class RechercheForm(FormulaireDsfr):
+    q = forms.CharField(label="Rechercher", required=False, max_length=200, strip=True)
+
+
+class FiltreProjetsForm(FormulaireDsfr):
+    """Filters and sort of the public directory; a wrong value is a French error message
+    and the list stays unfiltered by it."""
+
+    TRIS = {
+        "recent": ("Décision la plus récente", (F("decide_le").desc(nulls_last=True),)),
+        "titre": ("Intitulé (A → Z)", ("titre",)),
+        "investissement": (
+            "Investissement le plus élevé",
+            (F("montant_investissement").desc(nulls_last=True),),
+        ),
+        "aide": ("Aide engagée la plus élevée", ("-aide_engagee",)),
+    }
+
+    q = forms.CharField(label="Rechercher un projet", required=False, max_length=200)
+    region = forms.ModelChoiceField(
+        label="Région", queryset=Region.objects.all(), required=False, empty_label="Toutes"
+    )
+    territoire = forms.ModelChoiceField(
+        label="Territoire",
+        queryset=None,
+        required=False,
+        empty_label="Tous",
+        to_field_name="slug",
+    )
+    phase = forms.ModelChoiceField(
+        label="Phase",
+        queryset=Phase.objects.all(),
+        required=False,
+        empty_label="Toutes",
+        to_field_name="code",
+    )
+    dispositif = forms.ModelChoiceField(
+        label="Dispositif", queryset=None, required=False, empty_label="Tous", to_field_name="code"
+    )
+    axe = forms.ModelChoiceField(
+        label="Priorité", queryset=None, required=False, empty_label="Toutes"
+    )
+    tri = forms.ChoiceField(
+        label="Trier par",
+        choices=[(cle, libelle) for cle, (libelle, _) in TRIS.items()],
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["territoire"].queryset = Territoire.objects.order_by("nom")
+        self.fields["dispositif"].queryset = Dispositif.objects.order_by("nom")
+        self.fields["axe"].queryset = Axe.objects.select_related("phase")
+        self.fields["axe"].label_from_instance = lambda axe: f"{axe.nom} ({axe.phase.code})"
+
+    def filtrer(self, projets):
+        """`projets` (already the public set) narrowed and sorted; invalid filters ignored
+        (their errors are shown above the list)."""
+        donnees = self.cleaned_data if self.is_valid() else {}
+        if donnees.get("region"):
+            projets = projets.avec_region().filter(region_code=donnees["region"].code)
+        if donnees.get("territoire"):
+            projets = projets.filter(territoire=donnees["territoire"])
+        if donnees.get("phase"):
+            projets = projets.filter(phase=donnees["phase"])
+        if donnees.get("axe"):
+            projets = projets.filter(axes=donnees["axe"])
+        if donnees.get("dispositif"):
+            projets = projets.filter(
+                pk__in=Aide.objects.publiques()
+                .filter(enveloppe__dispositif=donnees["dispositif"])
+                .values("projet")
+            )
+        tri = donnees.get("tri")
+        if donnees.get("q"):
+            projets = projets.rechercher(donnees["q"])
+            if not tri:
+                return projets  # by relevance
+        return projets.order_by(*self.TRIS[tri or "recent"][1], "reference")

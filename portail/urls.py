@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter, reverse_lazy
 
-from . import forms, views
+from . import annuaire, carte, forms, views
 
 
 class ReferenceConverter:
@@ -26,6 +26,11 @@ urlpatterns = [
     path("", views.accueil, name="accueil"),
     path("territoires/", views.territoires, name="territoires"),
     path("territoires/<slug:slug>/", views.territoire_detail, name="territoire_detail"),
+    # Public directory of supported projects, site search.
+    path("projets/", annuaire.annuaire, name="annuaire"),
+    path("projets/<reference:reference>/", annuaire.projet_public, name="projet_public"),
+    path("recherche/", annuaire.recherche, name="recherche"),
+    path("carte/", carte.carte, name="carte"),
     # Authentication (Django's views, DSFR templates).
     path(
         "connexion/",

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from commun.formats import date_fr
+from commun.recherche import Recherche, RechercheQuerySet
 from territoires.models import Axe, Commune, Phase, Region, Territoire, parmi
 from territoires.validators import REGEX_SIRET, valider_siret
 
@@ -72,7 +73,28 @@ def expression_region(chemin: str = ""):
     )
 
 
-class ProjetQuerySet(models.QuerySet):
+class ProjetQuerySet(RechercheQuerySet):
+    # What the one search reads (commun.recherche); the GIN indexes of migration
+    # projets/0003 hold the vector of the own columns, in this order.
+    recherche = Recherche(
+        champs={
+            "reference": "A",
+            "titre": "A",
+            "porteur_raison_sociale": "B",
+            "description": "C",
+            "commune__nom": "B",
+            "commune__epci__nom": "C",
+            "territoire__nom": "C",
+        },
+        similarite=("titre", "porteur_raison_sociale"),
+        identifiants={
+            "reference": "reference",
+            "siret": "porteur_siret",
+            "siren": ("porteur_siret__startswith", "commune__epci_id"),
+            "insee": "commune_id",
+        },
+    )
+
     def visibles_par(self, user):
         return parmi(self, "territoire", Territoire.objects.visibles_par(user))
 

@@ -8,6 +8,8 @@ from django.db.models.functions import Concat
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from commun.recherche import Recherche, RechercheQuerySet
+
 from .validators import (
     REGEX_CODE_COMMUNE,
     REGEX_CODE_DEPARTEMENT,
@@ -237,7 +239,15 @@ def condition_etendue(*, departements=None, regions=None) -> Q:
     return condition
 
 
-class TerritoireQuerySet(models.QuerySet):
+class TerritoireQuerySet(RechercheQuerySet):
+    # What the one search reads (commun.recherche): name, its EPCI and their communes.
+    recherche = Recherche(
+        champs={"nom": "A", "region_pilote__nom": "D"},
+        multiples=("epcis__nom", "epcis__communes__nom"),
+        similarite=("nom",),
+        identifiants={"siren": "epcis__siren", "insee": "epcis__communes__code_insee"},
+    )
+
     def touchant_departements(self, departements):
         """Territories whose extent touches one of `departements` (codes or rows)."""
         return self.filter(condition_etendue(departements=departements))
@@ -815,3 +825,89 @@ class Habilitation(models.Model):
     @property
     def est_national(self):
         return self.echelon == self.Echelon.NATIONAL
+
+
+# ---------------------------------------------------------------------------
+# Map outlines, pre-computed by `manage.py calculer_contours` (territoires/contours.py)
+# in the coordinates of the portal's SVG map; never computed on a request.
+
+
+class ContourZone(models.Model):
+    """A région or département outline (the map's reference layer)."""
+
+    class Niveau(models.TextChoices):
+        REGION = "region", "Région"
+        DEPARTEMENT = "departement", "Département"
+
+    niveau = models.CharField("niveau", max_length=11, choices=Niveau.choices)
+    code = models.CharField("code INSEE", max_length=3)
+    nom = models.CharField("nom", max_length=100)
+    chemin = models.TextField("tracé SVG")
+
+    class Meta:
+        verbose_name = "contour de région ou de département"
+        verbose_name_plural = "contours de régions et de départements"
+        ordering = ["niveau", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["niveau", "code"], name="contour_zone_unique"),
+            models.CheckConstraint(
+                condition=Q(niveau__in=["region", "departement"]), name="contour_zone_niveau"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_niveau_display()} {self.nom}"
+
+
+class ContourTerritoireQuerySet(models.QuerySet):
+    def pour_carte(self, phase):
+        return (
+            self.filter(phase=phase)
+            .select_related("territoire", "territoire__region_pilote")
+            .order_by("territoire__nom")
+        )
+
+
+class ContourTerritoire(models.Model):
+    """A territory's outline for one phase: the union of its EPCI of that phase, or,
+    when its composition is unknown, its declared départements (drawn hatched)."""
+
+    class Source(models.TextChoices):
+        EPCI = "epci", "intercommunalités membres"
+        DEPARTEMENTS = "departements", "départements déclarés (composition inconnue)"
+
+    territoire = models.ForeignKey(
+        Territoire, on_delete=models.CASCADE, related_name="contours", verbose_name="territoire"
+    )
+    phase = models.ForeignKey(
+        Phase, on_delete=models.PROTECT, related_name="contours", verbose_name="phase"
+    )
+    source = models.CharField("tracé d'après", max_length=12, choices=Source.choices)
+    chemin = models.TextField("tracé SVG")
+    centre_x = models.FloatField("centre (x)")
+    centre_y = models.FloatField("centre (y)")
+    nombre_epci = models.PositiveSmallIntegerField("EPCI tracés", default=0)
+    epci_sans_contour = models.PositiveSmallIntegerField("EPCI sans contour", default=0)
+    calcule_le = models.DateTimeField("calculé le", auto_now=True)
+
+    objects = ContourTerritoireQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "contour de territoire"
+        verbose_name_plural = "contours de territoires"
+        ordering = ["phase__date_debut", "territoire__nom"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territoire", "phase"], name="contour_territoire_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=["epci", "departements"]), name="contour_territoire_source"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.territoire} — {self.phase}"
+
+    @property
+    def composition_inconnue(self) -> bool:
+        return self.source == self.Source.DEPARTEMENTS

@@ -201,6 +201,18 @@ def _jeton(fx):
     return jeton
 
 
+def _abonnement(fx):
+    from api.services import abonnement_creer
+
+    abonnement, _ = abonnement_creer(
+        par=fx("personas")["national"],
+        jeton=_jeton(fx),
+        url="https://partenaire.example/webhooks",
+        evenements=["projet.creation"],
+    )
+    return abonnement
+
+
 FORMULAIRES = {
     "territoires.region": Formulaire(None, "national", lambda fx: _monde(fx)["ara"]),
     "territoires.departement": Formulaire(None, "national", lambda fx: _monde(fx)["d07"]),
@@ -330,6 +342,16 @@ FORMULAIRES = {
             "user": fx("personas")["partenaire-bpi"].pk,
             "nom": "Jeton de test",
             "niveau": "complet",
+        },
+    ),
+    "api.abonnementwebhook": Formulaire(
+        "national",
+        "national",
+        _abonnement,
+        lambda fx: {
+            "jeton": _jeton(fx).pk,
+            "url": "https://partenaire.example/webhooks",
+            "evenements": '["projet.creation", "aide.annulation"]',
         },
     ),
 }
