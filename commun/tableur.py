@@ -97,3 +97,13 @@ def cellule_xlsx(feuille, valeur):
     if est_formule(texte):
         cellule.quotePrefix = True
     return cellule
+
+
+def texte_xlsx(cellule) -> None:
+    """Make a cell of an ordinary (not write-only) worksheet holding text safe: text
+    type, never a formula, « quote prefixed » when dangerous (same rule as cellule_xlsx)."""
+    if isinstance(cellule.value, str):
+        cellule.value = ILLEGAL_CHARACTERS_RE.sub("", cellule.value)
+        cellule.data_type = "s"
+        if est_formule(cellule.value):
+            cellule.quotePrefix = True

@@ -295,6 +295,7 @@ def _verrouiller_demande(demande) -> DemandeHabilitation:
     return demande
 
 
+@transaction.atomic
 def demandes_clore(*, user, par=None, sauf=None) -> int:
     """Close `user`'s pending access requests (but `sauf`): a habilitation was granted
     elsewhere (invitation, back-office, another request). Returns how many."""

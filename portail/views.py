@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from commun.cache_donnees import memoriser
+from commun.pdf import pdf
 from financements.models import Aide, projets_avec_financements, territoires_avec_totaux
 from projets import services
 from projets.models import ATTESTATION, PieceJointe, Projet, Statut, zonage_rural_en_vigueur
@@ -33,7 +34,7 @@ from territoires.models import (
 )
 from territoires.perimetre import est_agent, est_porteur, habilitation_de
 
-from . import chiffres, imprimable
+from . import chiffres
 from .forms import (
     SECTIONS,
     AbandonForm,
@@ -769,7 +770,7 @@ def dossier_pdf(request, reference):
         },
         request=request,
     )
-    reponse = HttpResponse(imprimable.pdf(html), content_type="application/pdf")
+    reponse = HttpResponse(pdf(html), content_type="application/pdf")
     reponse["Content-Disposition"] = f'inline; filename="recapitulatif-{projet.reference}.pdf"'
     reponse["Cache-Control"] = "private, no-store"
     return reponse

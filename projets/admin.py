@@ -238,7 +238,9 @@ class AideInline(LectureSeuleInline):
         return (
             super()
             .get_queryset(request)
-            .select_related("enveloppe__dispositif", "enveloppe__region")
+            .select_related(
+                "projet", "enveloppe__dispositif", "enveloppe__region", "enveloppe__territoire"
+            )
         )
 
 

@@ -16,6 +16,7 @@ from django.db.models import Q
 from openpyxl import load_workbook
 
 from commun.archives import MIO, ArchiveRefusee, Limites, archive_bornee
+from commun.tableur import neutraliser, texte_xlsx
 from territoires.models import Commune, Phase, Territoire
 
 from . import services
@@ -220,7 +221,7 @@ def ecrire_modele(*, format_: str, fichier, user) -> None:
         texte = io.StringIO()
         ecrivain = csv.writer(texte, delimiter=";")
         ecrivain.writerow(COLONNES)
-        ecrivain.writerow([EXEMPLE[c] for c in COLONNES])
+        ecrivain.writerow([neutraliser(str(EXEMPLE[c])) for c in COLONNES])
         fichier.write(("\ufeff" + texte.getvalue()).encode("utf-8"))
         return
     from openpyxl import Workbook
@@ -231,6 +232,9 @@ def ecrire_modele(*, format_: str, fichier, user) -> None:
     feuille.title = "dossiers"
     feuille.append(COLONNES)
     feuille.append([EXEMPLE[c] for c in COLONNES])
+    for ligne in feuille.iter_rows():
+        for cellule in ligne:
+            texte_xlsx(cellule)
     feuille.freeze_panes = "A2"
     for cellule in feuille[1]:
         cellule.font = Font(bold=True)
@@ -241,6 +245,9 @@ def ecrire_modele(*, format_: str, fichier, user) -> None:
         cellule.font = Font(bold=True)
     for ligne in codes_acceptes(user):
         codes.append(list(ligne))
+    for ligne in codes.iter_rows(min_row=2):
+        for cellule in ligne:
+            texte_xlsx(cellule)  # labels come from the database: never a formula
     codes.freeze_panes = "A2"
     for lettre, largeur in (("A", 22), ("B", 32), ("C", 70)):
         codes.column_dimensions[lettre].width = largeur

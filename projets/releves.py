@@ -4,12 +4,12 @@ template `projets/releve_decisions.html` (WeasyPrint renders HTML and CSS to PDF
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from commun.pdf import pdf
+
 from .models import AvisRevue, RevueRegionale
 
 
 def releve_de_decisions_pdf(revue: RevueRegionale) -> bytes:
-    from weasyprint import HTML
-
     avis = (
         AvisRevue.objects.filter(revue=revue)
         .select_related("projet__territoire", "projet__commune")
@@ -25,4 +25,4 @@ def releve_de_decisions_pdf(revue: RevueRegionale) -> bytes:
             "edite_le": timezone.localtime(),
         },
     )
-    return HTML(string=html).write_pdf()
+    return pdf(html, feuille="projets/css/releve.css")

@@ -397,10 +397,22 @@ def test_listes_a_nombre_de_requetes_constant(
 def test_page_d_un_dossier_avec_20_aides_et_50_historiques(
     client, personas, financement, django_assert_max_num_queries
 ):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     aide = financement["aide"]
     projet = aide.projet
+    page = reverse("admin:projets_projet_change", args=[projet.pk])
+    une_aide = client_de(client, personas, "national")
+    une_aide.get(page)
+    with CaptureQueriesContext(connection) as avec_une_aide:
+        une_aide.get(page)
     for _ in range(19):
         f.AideFactory(enveloppe=aide.enveloppe, projet=projet, montant=Decimal("1"))
+    with CaptureQueriesContext(connection) as avec_vingt_aides:
+        une_aide.get(page)
+    # Constant: no query per aid row (their dossier and envelope come with them).
+    assert len(avec_vingt_aides) == len(avec_une_aide)
     for i in range(50):
         services.projet_modifier(
             projet=projet, user=personas["national"], emplois_crees=i

@@ -50,6 +50,16 @@ def deux_dossiers_finances(monde, personas):
         user=personas["porteur-adn"],
         commentaire="Projet arrêté.",
     )
+    # A funded dossier's abandonment is a request the officer settles (issue 16): the aid
+    # is resiliated to what was paid (1,000 € to recover), then the dossier is abandoned.
+    services.projet_abandon_regler(
+        user=agent,
+        projet=projets[1],
+        date_ordre_reversement=date(2026, 2, 2),
+        commentaire="Ordre de reversement émis.",
+    )
+    projets[1].refresh_from_db()
+    assert projets[1].statut == "abandonne"
     return dispositif
 
 
@@ -80,6 +90,6 @@ def test_le_back_office_garde_tous_les_montants(client, personas, deux_dossiers_
 
     assert Aide.objects.engagees().count() == 2
     tous = Dispositif.objects.avec_totaux().get()
-    assert tous.montant_engage == D("1000000.00")
+    assert tous.montant_engage == D("101000.00")  # the resiliated aid: what was paid
     publics = Dispositif.objects.avec_totaux_publics().get()
     assert publics.montant_engage == D("100000.00")

@@ -222,9 +222,9 @@ def test_le_porteur_suit_son_aide_et_recoit_les_courriels(
     assert sujets == [
         f"[Territoires d'industrie] {projet.reference} : aide engagée",
         f"[Territoires d'industrie] {projet.reference} : aide conventionnée (convention signée)",
-        f"[Territoires d'industrie] {projet.reference} : versement de 50\u202f000,00 €",
+        f"[Territoires d'industrie] {projet.reference} : versement de 50\u202f000,00\xa0€",
     ]
-    assert "reste à verser : 100\u202f000,00 €" in mail.outbox[-1].body
+    assert "reste à verser : 100\u202f000,00\xa0€" in mail.outbox[-1].body
     assert f"/dossiers/{projet.reference}/#aides" in mail.outbox[-1].body
     page = porteur.get(url).text
     assert "Fonds d&#x27;accélération" in page
@@ -533,4 +533,9 @@ def test_export_du_back_office_avec_les_libelles(agent, projet_adn, personas):
     amener_en_instruction(projet_adn, personas)
     reponse = agent.get(reverse("admin:projets_projet_export"))
     contenu = b"".join(reponse.streaming_content).decode("utf-8-sig")
-    assert "En instruction" in contenu and "en_instruction" not in contenu
+    import csv
+
+    entetes, ligne = list(csv.reader(contenu.splitlines(), delimiter=";"))[:2]
+    # The label for people; the code only in its own column, for machines (issue 20).
+    assert ligne[entetes.index("statut")] == "En instruction"
+    assert ligne[entetes.index("code statut")] == "en_instruction"

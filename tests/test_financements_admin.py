@@ -102,7 +102,7 @@ def test_ajout_refuse_avec_la_regle_puis_accepte(client, personas, argent, monde
     assert aide.montant == D("250000.00") and aide.attribuant == argent["rebond"].operateur
     reponse = client.get(reverse("admin:financements_aide_change", args=[aide.pk]))
     assert "cumul de minimis" in texte(reponse).lower()
-    assert "250\u202f000,00 € sur 300\u202f000,00 €" in texte(reponse)
+    assert "250\u202f000,00\xa0€ sur 300\u202f000,00\xa0€" in texte(reponse)
 
 
 def test_ajout_refuse_hors_laureat_par_le_service(client, personas, argent, monde):
@@ -210,7 +210,7 @@ def test_reglement_d_un_abandon_par_le_back_office(client, personas, argent):
     accueil = client.get("/admin/")
     assert "Argent à régler" in accueil.text and projet.reference in accueil.text
     url = reverse("admin:financements_aide_regler_abandon", args=[projet.pk])
-    assert "4\u202f000,00 € à reverser" in texte(client.get(url))
+    assert "4\u202f000,00\xa0€ à reverser" in texte(client.get(url))
     # A reader gets no settlement.
     lecteur = connecte(client.__class__(), personas["prefecture-07"])
     assert lecteur.post(url, {"date_ordre_reversement": "2026-07-01"}).status_code == 403

@@ -131,7 +131,7 @@ def test_enveloppes_d_un_territoire_plafonnees(rebond, adn_laureat, personas):
     services.enveloppe_allouer(
         user=national, dispositif=rebond, territoire=adn_laureat, annee=2025, montant="1500000"
     )
-    with pytest.raises(OperationRefusee, match="plafond de 2.*000,00 € par territoire"):
+    with pytest.raises(OperationRefusee, match="plafond de 2.*€ par territoire"):
         services.enveloppe_allouer(
             user=national, dispositif=rebond, territoire=adn_laureat, annee=2026, montant="600000"
         )
@@ -201,7 +201,7 @@ def test_plafond_par_territoire_sur_toute_la_vie_du_dispositif(
     rebond.save()
     proposer(enveloppe_adn, p1, agent, "1500000")
     avant = etat()
-    with pytest.raises(OperationRefusee, match="plafond de 2.*000,00 € par territoire"):
+    with pytest.raises(OperationRefusee, match="plafond de 2.*€ par territoire"):
         proposer(enveloppe_adn, p2, agent, "500000.01")
     assert etat() == avant
     aide = proposer(enveloppe_adn, p2, agent, "500000")
@@ -311,8 +311,8 @@ def test_de_minimis_cumule_par_siren_sur_trois_ans_glissants(de_minimis, monde, 
     message = refus.value.messages[0]
     assert "Règlement (UE) 2023/2831 (de minimis)" in message
     assert "SIREN 732829320" in message
-    assert "300\u202f000,01 €" in message
-    assert f"{p1.reference} (Aide de minimis, 200\u202f000,00 €, 01/03/2024)" in message
+    assert "300\u202f000,01\xa0€" in message
+    assert f"{p1.reference} (Aide de minimis, 200\u202f000,00\xa0€, 01/03/2024)" in message
     assert etat() == avant
     # Exactly the ceiling is allowed.
     proposer(occ, p2, personas["national"], "100000", date_decision=date(2026, 2, 1))

@@ -196,6 +196,8 @@ ADMIN_RESERVES = {
     "territoires.Habilitation": "équipe nationale seulement",
     "territoires.ImportTerritoires": "journal des imports de listes, équipe nationale seulement",
     "api.JetonPartenaire": "administrateurs nationaux seulement",
+    "api.AbonnementWebhook": "abonnements des partenaires, équipe nationale seulement",
+    "api.LivraisonWebhook": "journal des livraisons, équipe nationale seulement",
     "comptes.DemandeHabilitation": "administrateurs seulement",
     "comptes.Invitation": "administrateurs seulement",
     "comptes.JournalHabilitation": "administrateurs seulement",
