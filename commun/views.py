@@ -4,15 +4,22 @@ import sys
 
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
-from .middleware import base_injoignable, reponse_indisponible
+from .middleware import (
+    base_injoignable,
+    entree_malformee,
+    reponse_entree_malformee,
+    reponse_indisponible,
+)
 
 
 @never_cache
+@require_safe
 def sante(request):
     """Health of the service for probes: 200 when the database answers, else 503."""
     try:
@@ -30,8 +37,11 @@ def erreur_serveur(request):
     """handler500: a lost database is a 503 wherever it was met (a middleware reading
     the session or the user, a view); other errors the French 500 page, or JSON for the
     API."""
-    if base_injoignable(sys.exc_info()[1]):
+    exception = sys.exc_info()[1]
+    if base_injoignable(exception):
         return reponse_indisponible(request)
+    if entree_malformee(exception):  # met by a middleware, before any view
+        return reponse_entree_malformee(request)
     if request.path.startswith("/api/"):
         return JsonResponse(
             {"detail": "Erreur interne du serveur. Elle a été enregistrée."},
@@ -39,6 +49,18 @@ def erreur_serveur(request):
             json_dumps_params={"ensure_ascii": False},
         )
     return defaults.server_error(request)
+
+
+def echec_csrf(request, reason=""):
+    """CSRF_FAILURE_VIEW: the French 403 page (Django's own is in English), JSON for the
+    API."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "csrf", "detail": "Jeton CSRF absent ou invalide : rechargez la page."},
+            status=403,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return HttpResponse(render_to_string("403_csrf.html", request=request), status=403)
 
 
 journal_csp = logging.getLogger("csp")

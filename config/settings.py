@@ -113,11 +113,15 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.routeurs.LectureReplicaMiddleware",
     "commun.middleware.BaseIndisponibleMiddleware",
+    # Malformed input met in a view (filter, lookup, NUL byte) is a French 400 (issue 21).
+    "commun.middleware.EntreeMalformeeMiddleware",
     # Last, as django-axes requires: turns a lockout into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
+# French 403 page for a CSRF failure (Django's own is in English).
+CSRF_FAILURE_VIEW = "commun.views.echec_csrf"
 
 TEMPLATES = [
     {

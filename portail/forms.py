@@ -55,7 +55,6 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-
 class SectionDossierForm(FormulaireDsfr):
     """A section of the dossier: everything is optional in a draft; the fields needed to
     submit say so in their hint."""
