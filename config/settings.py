@@ -171,6 +171,11 @@ if env_str("DATABASE_REPLICA_URL"):
         conn_health_checks=True,
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        # An unreachable replica must not hold a request long (reads go to the primary).
+        DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+            "REPLIQUE_DELAI_CONNEXION", 2
+        )
 for _base in DATABASES.values():
     if _base["ENGINE"] == "django.db.backends.postgresql":
         _base.setdefault("OPTIONS", {}).update(PG_OPTIONS)
@@ -181,8 +186,13 @@ DATABASE_ROUTERS = ["config.routeurs.ReplicaRouter"]
 if env_str("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis errors degrade to "no cache", never a 500 (commun/cache.py).
+            "BACKEND": "commun.cache.CacheRedisTolerant",
             "LOCATION": env_str("REDIS_URL"),
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_DELAI_MS", 250) / 1000,
+                "socket_timeout": env_int("REDIS_DELAI_MS", 250) / 1000,
+            },
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -414,6 +424,18 @@ if SENTRY_DSN:
         send_default_pii=False,
         traces_sample_rate=0.0,
     )
+
+# --- Resilience at scale-out (issue 21; docs/deploiement.md) -------------------------
+# Read-your-writes: after a write, the same browser and the user's API tokens read from
+# the primary for this long, or until the replica has replayed the write (routeurs.py).
+LECTURE_PRIMAIRE_SECONDES = env_int("LECTURE_PRIMAIRE_SECONDES", 30)
+# An unreachable replica (or Redis) is left alone this long; reads go to the primary
+# (computed without cache) meanwhile.
+REPLIQUE_PAUSE_SECONDES = env_int("REPLIQUE_PAUSE_SECONDES", 5)
+CACHE_PAUSE_SECONDES = env_int("CACHE_PAUSE_SECONDES", 5)
+# /sante/: a replica lagging more than this many seconds is « dégradé ».
+REPLIQUE_RETARD_MAX = env_int("REPLIQUE_RETARD_MAX", 30)
+# --- end of resilience block ----------------------------------------------------------
 
 # Project settings
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-territoires-2026")
