@@ -435,6 +435,11 @@ REPLIQUE_PAUSE_SECONDES = env_int("REPLIQUE_PAUSE_SECONDES", 5)
 CACHE_PAUSE_SECONDES = env_int("CACHE_PAUSE_SECONDES", 5)
 # /sante/: a replica lagging more than this many seconds is « dégradé ».
 REPLIQUE_RETARD_MAX = env_int("REPLIQUE_RETARD_MAX", 30)
+# Background tasks (`manage.py travailleur`, commun/taches.py): every worker looks for the
+# tasks of dead workers this often; on SQLite (no advisory locks) a task running longer
+# than TACHES_BAIL_SECONDES is taken as abandoned.
+TACHES_REPRISE_SECONDES = env_int("TACHES_REPRISE_SECONDES", 15)
+TACHES_BAIL_SECONDES = env_int("TACHES_BAIL_SECONDES", 3600)
 # --- end of resilience block ----------------------------------------------------------
 
 # Project settings
