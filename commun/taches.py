@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -54,6 +55,13 @@ def reprise(*, tentatives: int = 1, abandon: Callable | None = None, relance=Non
 
 
 def regle(chemin: str) -> Reprise:
+    """The rule of the task at `chemin`, importing its module first (a worker that has
+    not run it yet has not registered it)."""
+    if chemin not in _regles:
+        try:
+            import_module(chemin.rsplit(".", 1)[0])
+        except ImportError:
+            logger.warning("module de la tâche %s introuvable", chemin)
     return _regles.get(chemin, Reprise())
 
 
@@ -98,17 +106,17 @@ def reprendre_taches_abandonnees() -> dict:
 
     bilan = {"reprises": 0, "echecs": 0}
     en_cours = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING)
-    for resultat in en_cours.only("id", "worker_ids", "started_at"):
-        if not _abandonnee(resultat):
+    for vu in en_cours.only("id", "worker_ids", "started_at"):
+        if not _abandonnee(vu):
             continue
         with transaction.atomic():
             resultat = (
                 DBTaskResult.objects.select_for_update(skip_locked=True)
-                .filter(pk=resultat.pk, status=TaskResultStatus.RUNNING)
+                .filter(pk=vu.pk, status=TaskResultStatus.RUNNING)
                 .first()
             )
-            if resultat is None:
-                continue  # another worker is on it
+            if resultat is None or resultat.worker_ids != vu.worker_ids:
+                continue  # another worker is on it, or took it again meanwhile
             tentatives = len(resultat.worker_ids)
             chemin = resultat.task_path
             r = regle(chemin)

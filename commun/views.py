@@ -160,6 +160,18 @@ def sante(request):
     )
 
 
+def page_introuvable(request, exception=None):
+    """handler404: JSON under /api/ (an address no API route matches, e.g. one holding a
+    newline, fell through to the HTML page), the French page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "not_found", "detail": "Adresse inconnue de l'API : consultez /api/docs/."},
+            status=404,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return defaults.page_not_found(request, exception)
+
+
 def erreur_serveur(request):
     """handler500: a lost database is a 503 wherever it was met (a middleware reading
     the session or the user, a view); other errors the French 500 page, or JSON for the

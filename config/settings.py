@@ -440,6 +440,9 @@ REPLIQUE_RETARD_MAX = env_int("REPLIQUE_RETARD_MAX", 30)
 # than TACHES_BAIL_SECONDES is taken as abandoned.
 TACHES_REPRISE_SECONDES = env_int("TACHES_REPRISE_SECONDES", 15)
 TACHES_BAIL_SECONDES = env_int("TACHES_BAIL_SECONDES", 3600)
+# File e-mail backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend):
+# one file per message in this folder (deployment tests count them).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
 # --- end of resilience block ----------------------------------------------------------
 
 # Project settings

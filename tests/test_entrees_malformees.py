@@ -194,3 +194,13 @@ def test_pages_d_erreur_en_francais(client, monde):
     assert 'lang="fr"' in reponse.content.decode()
     reponse = client.get("/api/v1/inconnu/")
     assert reponse.status_code == 404
+
+
+def test_adresse_api_avec_saut_de_ligne_404_json(client, monde):
+    """Found by schemathesis against the running server: a newline in an API path
+    matched no API route and got the HTML page."""
+    reponse = client.get("/api/v1/departements/%29n%0Ab/")
+    assert reponse.status_code == 404
+    assert reponse["Content-Type"].startswith("application/json")
+    reponse = client.get("/page%0Ainconnue/")
+    assert reponse.status_code == 404 and "text/html" in reponse["Content-Type"]
