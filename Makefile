@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test donnees demo lint navigateur bench clean
+.PHONY: options-gunicorn run serve travailleur test donnees demo lint navigateur bench clean
 
 $(VENV)/.installe: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 ou plus récent est requis.")'
@@ -33,14 +33,24 @@ run: demo
 
 ## Production mode: gunicorn, whitenoise (hashed, compressed static files), DEBUG off.
 ## Needs SECRET_KEY and DATABASE_URL (PostgreSQL). SECURE_SSL_REDIRECT=false only behind no proxy.
+## Threaded workers (gthread): a slow or half-open client holds one thread, not a whole
+## worker; WORKERS x THREADS requests at once (docs/deploiement.md). The same command line
+## is used by the deployment tests (outils/resilience.py, GUNICORN_OPTIONS).
 WORKERS ?= 3
+THREADS ?= 8
+GUNICORN_OPTIONS = --worker-class gthread --workers $(WORKERS) --threads $(THREADS) \
+  --timeout 60 --graceful-timeout 20 --keep-alive 5 \
+  --limit-request-line 8190 --limit-request-fields 100 --limit-request-field_size 8190
 serve: $(VENV)/.installe
 	@test -n "$$SECRET_KEY" || { echo "SECRET_KEY est obligatoire pour make serve."; exit 1; }
 	DEBUG=false $(MANAGE) collectstatic --noinput -v0
 	DEBUG=false $(MANAGE) migrate --noinput
-	DEBUG=false $(VENV)/bin/gunicorn config.wsgi --workers $(WORKERS) --bind $(HOST):$(PORT) \
-	  --access-logfile - --graceful-timeout 20 --timeout 60 \
-	  --limit-request-line 8190 --limit-request-fields 100 --limit-request-field_size 8190
+	DEBUG=false $(VENV)/bin/gunicorn config.wsgi $(GUNICORN_OPTIONS) --bind $(HOST):$(PORT) \
+	  --access-logfile -
+
+## Background tasks (TACHES_BACKEND=base): as many as needed, on any machine.
+travailleur: $(VENV)/.installe
+	$(MANAGE) travailleur
 
 ## Debian's Chromium for the browser tests (installed once, never downloaded by Playwright).
 navigateur:
@@ -80,3 +90,7 @@ lint: $(VENV)/.installe
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles
+
+## The gunicorn options of `make serve` (read by the deployment tests).
+options-gunicorn:
+	@echo $(GUNICORN_OPTIONS)

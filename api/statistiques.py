@@ -7,11 +7,10 @@ dossiers themselves.
 
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db.models import Count, F, Sum
 from django.utils import timezone
 
-from commun.cache_donnees import version
+from commun.cache_donnees import memoriser
 from financements.models import Aide, Versement
 from projets.models import Projet, expression_region
 from territoires.models import Axe, Labellisation, Phase, Region, Territoire
@@ -133,9 +132,5 @@ DUREE_CACHE = 300
 
 
 def statistiques_en_cache() -> dict:
-    cle = f"statistiques:{version()}"
-    donnees = cache.get(cle)
-    if donnees is None:
-        donnees = statistiques_programme()
-        cache.set(cle, donnees, DUREE_CACHE)
-    return donnees
+    # Never from a replica that has not replayed the last write (commun.cache_donnees).
+    return memoriser("statistiques", None, statistiques_programme, DUREE_CACHE)

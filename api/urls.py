@@ -29,7 +29,9 @@ routeur.register("versements", views.VersementViewSet, basename="versement")
 # this page alone (no form, no user data, scripts still limited to the site's own files)
 # allows inline styles, and blob: workers for its search index.
 redoc = csp_update({"style-src": [UNSAFE_INLINE], "worker-src": [SELF, "blob:"]})(
-    SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html")
+    SpectacularRedocView.as_view(
+        url_name="api:schema", template_name="api/redoc.html", metadata_class=None
+    )
 )
 
 app_name = "api"
@@ -38,8 +40,10 @@ urlpatterns = [
     # Swagger UI with its init script served as a file (?script): no inline script.
     path(
         "docs/",
+        # No OPTIONS metadata on an HTML page (DRF rendered it with no template: a 500):
+        # OPTIONS answers 405.
         SpectacularSwaggerSplitView.as_view(
-            url_name="api:schema", template_name="api/swagger_ui.html"
+            url_name="api:schema", template_name="api/swagger_ui.html", metadata_class=None
         ),
         name="docs",
     ),

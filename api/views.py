@@ -485,10 +485,17 @@ class EnveloppeViewSet(LectureViewSet):
     )
 
     def perimetre(self):
-        return Enveloppe.objects.visibles_par(self.acces.user).avec_identifiant()
+        enveloppes = Enveloppe.objects.visibles_par(self.acces.user).avec_identifiant()
+        if "taux_consommation" in self.request.query_params.get("ordering", ""):
+            # A documented sort field: annotated before the filters sort on it.
+            enveloppes = enveloppes.avec_consommation()
+        return enveloppes
 
     def enrichir(self, queryset):
-        return queryset.select_related("dispositif__operateur").avec_consommation()
+        queryset = queryset.select_related("dispositif__operateur")
+        if "taux_consommation" in queryset.query.annotations:
+            return queryset
+        return queryset.avec_consommation()
 
     def completer(self, lignes):
         # Two grouped queries for the page instead of five subqueries per envelope, kept

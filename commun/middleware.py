@@ -1,12 +1,15 @@
-"""Cross-cutting HTTP concerns: one JSON log line per request, database outages as 503."""
+"""Cross-cutting HTTP concerns: one JSON log line per request, database outages as 503,
+malformed input as 400."""
 
 import json
 import logging
 import time
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import BadRequest
+from django.db import DatabaseError, DataError, InterfaceError, OperationalError
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 
@@ -196,3 +199,61 @@ def _erreur_de_donnees(exception) -> bool:
         exception.__cause__, "sqlstate", None
     )
     return bool(sqlstate) and not sqlstate.startswith(("08", "57"))
+
+
+MESSAGE_ENTREE_MALFORMEE = (
+    "La requête contient une valeur invalide (caractère nul, nombre, date ou filtre "
+    "malformé). Corrigez-la et réessayez."
+)
+
+
+def entree_malformee(exception) -> bool:
+    """True for an error caused by a value the client sent, not by the code: a NUL byte
+    PostgreSQL refuses in text (psycopg raises ValueError before sending the query), a
+    value the database rejects (SQLSTATE class 22: out of range, invalid syntax; SQLite:
+    an integer too large), an
+    unknown or malformed changelist filter, an explicit BadRequest."""
+    if isinstance(exception, IncorrectLookupParameters | BadRequest | OverflowError):
+        return True  # OverflowError: an integer too large for SQLite's INTEGER
+    if isinstance(exception, ValueError) and "NUL (0x00)" in str(exception):
+        return True
+    if isinstance(exception, DataError):
+        sqlstate = getattr(exception.__cause__, "sqlstate", None) or ""
+        return sqlstate.startswith("22") or not sqlstate
+    return False
+
+
+def reponse_entree_malformee(request, message=MESSAGE_ENTREE_MALFORMEE):
+    """400 with a French message: JSON for the API, the French 400 page for people."""
+    logger.warning("entrée malformée refusée : %s", request.path)
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"code": "requete_invalide", "detail": message},
+            status=400,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    return HttpResponseBadRequest(render_to_string("400.html", {"message": message}))
+
+
+class EntreeMalformeeMiddleware:
+    """The one place where malformed input met deep in a view (a filter, a lookup, a
+    NUL byte reaching PostgreSQL) becomes a French 400 instead of a 500, for the
+    back-office, the portal and the API. Errors met before the views (other
+    middlewares) get the same answer from `commun.views.erreur_serveur`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 405 and not request.path.startswith("/api/"):
+            # Django's 405 (require_http_methods, class-based views) has an empty body.
+            page = HttpResponse(render_to_string("405.html"), status=405)
+            page["Allow"] = response.get("Allow", "")
+            return page
+        return response
+
+    def process_exception(self, request, exception):
+        if entree_malformee(exception):
+            return reponse_entree_malformee(request)
+        return None

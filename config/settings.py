@@ -132,6 +132,8 @@ MIDDLEWARE = [
     "commun.middleware.NavigateurMiddleware",
     "config.routeurs.LectureReplicaMiddleware",
     "commun.middleware.BaseIndisponibleMiddleware",
+    # Malformed input met in a view (filter, lookup, NUL byte) is a French 400 (issue 21).
+    "commun.middleware.EntreeMalformeeMiddleware",
     # Last, as django-axes requires: turns a lockout into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -156,6 +158,8 @@ MIDDLEWARE_NAVIGATEUR = [
 SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 
 ROOT_URLCONF = "config.urls"
+# French 403 page for a CSRF failure (Django's own is in English).
+CSRF_FAILURE_VIEW = "commun.views.echec_csrf"
 
 TEMPLATES = [
     {
@@ -205,6 +209,11 @@ if env_str("DATABASE_REPLICA_URL"):
         conn_health_checks=True,
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        # An unreachable replica must not hold a request long (reads go to the primary).
+        DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+            "REPLIQUE_DELAI_CONNEXION", 2
+        )
 for _base in DATABASES.values():
     if _base["ENGINE"] == "django.db.backends.postgresql":
         _base.setdefault("OPTIONS", {}).update(PG_OPTIONS)
@@ -215,8 +224,13 @@ DATABASE_ROUTERS = ["config.routeurs.ReplicaRouter"]
 if env_str("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis errors degrade to "no cache", never a 500 (commun/cache.py).
+            "BACKEND": "commun.cache.CacheRedisTolerant",
             "LOCATION": env_str("REDIS_URL"),
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("REDIS_DELAI_MS", 250) / 1000,
+                "socket_timeout": env_int("REDIS_DELAI_MS", 250) / 1000,
+            },
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -460,6 +474,26 @@ if SENTRY_DSN:
         send_default_pii=False,
         traces_sample_rate=0.0,
     )
+
+# --- Resilience at scale-out (issue 21; docs/deploiement.md) -------------------------
+# Read-your-writes: after a write, the same browser and the user's API tokens read from
+# the primary for this long, or until the replica has replayed the write (routeurs.py).
+LECTURE_PRIMAIRE_SECONDES = env_int("LECTURE_PRIMAIRE_SECONDES", 30)
+# An unreachable replica (or Redis) is left alone this long; reads go to the primary
+# (computed without cache) meanwhile.
+REPLIQUE_PAUSE_SECONDES = env_int("REPLIQUE_PAUSE_SECONDES", 5)
+CACHE_PAUSE_SECONDES = env_int("CACHE_PAUSE_SECONDES", 5)
+# /sante/: a replica lagging more than this many seconds is « dégradé ».
+REPLIQUE_RETARD_MAX = env_int("REPLIQUE_RETARD_MAX", 30)
+# Background tasks (`manage.py travailleur`, commun/taches.py): every worker looks for the
+# tasks of dead workers this often; on SQLite (no advisory locks) a task running longer
+# than TACHES_BAIL_SECONDES is taken as abandoned.
+TACHES_REPRISE_SECONDES = env_int("TACHES_REPRISE_SECONDES", 15)
+TACHES_BAIL_SECONDES = env_int("TACHES_BAIL_SECONDES", 3600)
+# File e-mail backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend):
+# one file per message in this folder (deployment tests count them).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or None
+# --- end of resilience block ----------------------------------------------------------
 
 # Project settings
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-territoires-2026")

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("portail.urls")),
 ]
 
+handler404 = "commun.views.page_introuvable"
 handler500 = "commun.views.erreur_serveur"

@@ -13,9 +13,11 @@ from Django's per-model permissions:
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import ORDER_VAR
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
@@ -148,6 +150,51 @@ class RefusSansIndiceMixin:
         raise Http404("Objet introuvable.")
 
 
+class ListeFiltreeSure(ChangeList):
+    """A changelist whose list filters may meet any value: a custom filter given a
+    non-numeric or malformed value (`?territoire=abc`) raised ValueError, a 500. Every
+    such value is an IncorrectLookupParameters, which the changelist answers as Django
+    does for its own lookups (?e=1) and the export as a French 400."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        try:
+            return super().get_queryset(request, exclude_parameters)
+        except IncorrectLookupParameters:
+            raise
+        except (ValueError, TypeError, ValidationError, OverflowError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class _AutocompleteSurMixin:
+    """Autocomplete widgets re-render the submitted values by looking them up: a value
+    the target key cannot hold (text for a number, a NUL byte) raised a 500 instead of
+    the form's own « choix valide » error. Such values are dropped before the lookup."""
+
+    def optgroups(self, name, value, attr=None):
+        champ = self.field.remote_field.model._meta.get_field(
+            getattr(self.field.remote_field, "field_name", None)
+            or self.field.remote_field.model._meta.pk.name
+        )
+        valables = []
+        for v in value:
+            if v is None or "\x00" in str(v):
+                continue
+            try:
+                champ.run_validators(champ.get_prep_value(champ.to_python(v)))
+            except (ValidationError, ValueError, TypeError, OverflowError):
+                continue
+            valables.append(v)
+        return super().optgroups(name, valables, attr)
+
+
+class AutocompleteSur(_AutocompleteSurMixin, AutocompleteSelect):
+    pass
+
+
+class AutocompleteMultipleSur(_AutocompleteSurMixin, AutocompleteSelectMultiple):
+    pass
+
+
 class PerimetreAdmin(RefusSansIndiceMixin, admin.ModelAdmin):
     """Base of every model admin: perimeter queryset, perimeter-derived rights, 404s.
 
@@ -163,6 +210,19 @@ class PerimetreAdmin(RefusSansIndiceMixin, admin.ModelAdmin):
     list_per_page = 50
     # (header, lookup) pairs: the filtered changelist exports to CSV / XLSX at export/.
     colonnes_export: list[tuple[str, str]] | None = None
+
+    def get_changelist(self, request, **kwargs):
+        return ListeFiltreeSure
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        champ = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(champ, "widget", None)
+        cible = getattr(widget, "widget", widget)  # inside RelatedFieldWidgetWrapper
+        if type(cible) is AutocompleteSelect:
+            cible.__class__ = AutocompleteSur
+        elif type(cible) is AutocompleteSelectMultiple:
+            cible.__class__ = AutocompleteMultipleSur
+        return champ
 
     def get_urls(self):
         urls = super().get_urls()
@@ -181,7 +241,12 @@ class PerimetreAdmin(RefusSansIndiceMixin, admin.ModelAdmin):
 
         request.GET = request.GET.copy()
         format_ = "xlsx" if request.GET.pop("format", ["csv"])[0] == "xlsx" else "csv"
-        queryset = self.get_changelist_instance(request).get_queryset(request).order_by("pk")
+        try:
+            liste = self.get_changelist_instance(request)
+            queryset = liste.get_queryset(request).order_by("pk")
+        except IncorrectLookupParameters as exc:
+            # The changelist redirects with ?e=1; a file download says it plainly.
+            raise BadRequest("Filtre d'export invalide.") from exc
         opts = self.model._meta
         ressource = f"{opts.app_label}.{opts.model_name}"
         nombre = queryset.count()
@@ -282,6 +347,11 @@ class PerimetreAdmin(RefusSansIndiceMixin, admin.ModelAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._exiger_dans_le_perimetre(request, [object_id])
+        historique = self.model.history.model._meta.get_field("history_id")
+        try:
+            historique.run_validators(historique.to_python(unquote(version_id)))
+        except (ValidationError, ValueError, TypeError, OverflowError) as exc:
+            raise Http404("Version introuvable.") from exc
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     # French titles (gender, elision) instead of « Ajout de aide ».

@@ -21,6 +21,7 @@ from django_tasks import task
 
 from commun.exports import ecrire
 from commun.formats import date_fr, date_heure, milliers
+from commun.taches import reprise
 from comptes.models import ExportDiffere
 
 from .exports import AccesRetire, queryset_du_proprietaire
@@ -154,6 +155,32 @@ def _avertir(*, export_id: int) -> None:
         logger.exception("Courriel d'export non envoyé (export %s)", export.uuid)
 
 
+def export_differe_relancer(*, export_id: int) -> None:
+    """en_cours → en_attente: the worker preparing it died; the task is run again
+    (commun.taches). The half-written file was a temporary file: nothing to clean."""
+    ExportDiffere.objects.filter(pk=export_id, statut=ExportDiffere.Statut.EN_COURS).update(
+        statut=ExportDiffere.Statut.EN_ATTENTE
+    )
+
+
+def _export_abandonne(raison: str, export_id: int) -> None:
+    """The preparation was interrupted too many times: the owner sees why in « Mes
+    exports » (and by e-mail)."""
+    export = ExportDiffere.objects.filter(pk=export_id).first()
+    if export is not None and export.statut in (
+        ExportDiffere.Statut.EN_ATTENTE,
+        ExportDiffere.Statut.EN_COURS,
+    ):
+        export_differe_echouer(export=export, erreur=f"{raison} Relancez l'export.")
+
+
+# Idempotent (the file is written in one transaction at the end, the e-mail once it is
+# committed): run again up to three times when a worker dies while preparing it.
+@reprise(
+    tentatives=3,
+    abandon=_export_abandonne,
+    relance=lambda export_id: export_differe_relancer(export_id=export_id),
+)
 @task()
 def preparer_export(export_id: int) -> None:
     export = ExportDiffere.objects.select_related("user").filter(pk=export_id).first()

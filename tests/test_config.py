@@ -44,7 +44,14 @@ def test_production_avec_secret_key_demarre():
 def test_sante_repond_ok(client, db):
     reponse = client.get("/sante/")
     assert reponse.status_code == 200
-    assert reponse.json() == {"statut": "ok", "base_de_donnees": "ok"}
+    etat = reponse.json()
+    assert etat["statut"] == "ok" and etat["base_de_donnees"] == "ok"
+    assert {nom: d["statut"] for nom, d in etat["dependances"].items()} == {
+        "primaire": "ok",
+        "replique": "ok",
+        "cache": "ok",
+        "taches": "ok",
+    }
 
 
 def test_sante_503_quand_la_base_ne_repond_pas(client, db, monkeypatch):

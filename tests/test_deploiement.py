@@ -24,14 +24,20 @@ def _reglage(code: str, **env) -> str:
     return resultat.stdout.strip()
 
 
-def test_lectures_api_vers_la_replique(monkeypatch):
-    from types import SimpleNamespace
+@pytest.fixture
+def replique_simulee(monkeypatch):
+    """A configured, reachable replica (routing decisions only: no second database)."""
+    from commun import routage
 
-    from config import routeurs
+    etat = {"joignable": True, "rejoue": True}
+    monkeypatch.setattr(routage, "replique_configuree", lambda: True)
+    monkeypatch.setattr(routage, "replique_joignable", lambda: etat["joignable"])
+    monkeypatch.setattr(routage, "replique_a_rejoue", lambda position: etat["rejoue"])
+    monkeypatch.setattr(routage, "position_primaire", lambda: "0/1234")
+    return etat
 
-    monkeypatch.setattr(
-        routeurs, "settings", SimpleNamespace(DATABASES={"default": {}, "replica": {}})
-    )
+
+def test_lectures_api_vers_la_replique(replique_simulee):
     routeur = ReplicaRouter()
     middleware = LectureReplicaMiddleware(lambda request: routeur.db_for_read(Region))
     assert middleware(RequestFactory().get("/api/v1/regions/")) == "replica"
@@ -40,6 +46,47 @@ def test_lectures_api_vers_la_replique(monkeypatch):
     assert routeur.db_for_read(Region) == "default"  # outside any request
     assert routeur.db_for_write(Region) == "default"
     assert routeur.allow_migrate("replica", "territoires") is False
+
+
+def test_replique_injoignable_lectures_sur_le_primaire(replique_simulee):
+    """Before: a stopped replica made the whole API answer 503."""
+    routeur = ReplicaRouter()
+    middleware = LectureReplicaMiddleware(lambda request: routeur.db_for_read(Region))
+    replique_simulee["joignable"] = False
+    assert middleware(RequestFactory().get("/api/v1/regions/")) == "default"
+    replique_simulee["joignable"] = True
+    assert middleware(RequestFactory().get("/api/v1/regions/")) == "replica"
+
+
+def test_lire_ses_ecritures(replique_simulee, settings):
+    """After a write, the same browser reads from the primary until the replica has
+    replayed it, or for LECTURE_PRIMAIRE_SECONDES. Before: a payment recorded in the
+    back-office was a 404 through the API for seconds."""
+    from django.http import HttpResponse
+
+    from config.routeurs import COOKIE
+
+    routeur = ReplicaRouter()
+
+    def ecrire(request):
+        routeur.db_for_write(Region)
+        return HttpResponse(status=302)
+
+    reponse = LectureReplicaMiddleware(ecrire)(RequestFactory().post("/admin/x/"))
+    cookie = reponse.cookies[COOKIE]
+    assert cookie["max-age"] == settings.LECTURE_PRIMAIRE_SECONDES
+    lire = LectureReplicaMiddleware(lambda request: routeur.db_for_read(Region))
+    requete = RequestFactory().get("/api/v1/regions/")
+    requete.COOKIES[COOKIE] = cookie.value
+    replique_simulee["rejoue"] = False  # the replica lags behind the write
+    assert lire(requete) == "default"
+    replique_simulee["rejoue"] = True  # the replica has replayed it
+    assert lire(requete) == "replica"
+    # A forged or foreign cookie pins nothing; a request that wrote nothing sets none.
+    requete.COOKIES[COOKIE] = "faux"
+    assert lire(requete) == "replica"
+    reponse = LectureReplicaMiddleware(lambda r: HttpResponse())(RequestFactory().post("/x/"))
+    assert COOKIE not in reponse.cookies
 
 
 def test_sans_replique_tout_va_au_primaire():
@@ -59,7 +106,7 @@ def test_replique_configuree_par_l_environnement():
 
 
 def test_redis_et_s3_configures_par_l_environnement():
-    assert "RedisCache" in _reglage(
+    assert "CacheRedisTolerant" in _reglage(
         "s.CACHES['default']['BACKEND']", REDIS_URL="redis://127.0.0.1:6379/1"
     )
     assert _reglage("s.STORAGES['default']['BACKEND']", S3_BUCKET="pieces") == (
