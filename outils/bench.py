@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import orjson
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
@@ -220,9 +220,14 @@ def _client_national(jeton=False):
     from api.services import jeton_emettre
 
     User = get_user_model()
-    user, cree = User.objects.get_or_create(username="bench-national", defaults={"is_staff": True})
-    if cree:
-        Habilitation.objects.create(user=user, role="agent", echelon="national", niveau=3)
+    # In a transaction: granting a habilitation closes the user's pending requests under
+    # a row lock (comptes), which PostgreSQL only takes inside one.
+    with transaction.atomic():
+        user, cree = User.objects.get_or_create(
+            username="bench-national", defaults={"is_staff": True}
+        )
+        if cree:
+            Habilitation.objects.create(user=user, role="agent", echelon="national", niveau=3)
     if jeton:
         secret = jeton_emettre(
             par=user, jeton=JetonPartenaire(user=user, nom="bench", niveau="complet")
