@@ -96,8 +96,14 @@ class DispositifQuerySet(models.QuerySet):
         )
 
     def avec_totaux(self):
-        """Every engaged aid and payment (the back-office)."""
-        return self._totaux(Aide.objects.engagees(), Versement.objects.all())
+        """Every engaged aid and payment (the back-office): the sums of the envelopes'
+        maintained totals."""
+        enveloppes = Enveloppe.objects.filter(dispositif=OuterRef("pk"))
+        return self.annotate(
+            montant_alloue=_somme(enveloppes),
+            montant_engage=_somme(enveloppes, "total_engage"),
+            montant_verse=_somme(enveloppes, "total_verse"),
+        )
 
     def avec_totaux_publics(self):
         """Open data: only aid of public dossiers (`Aide.objects.publiques`), like every
@@ -249,6 +255,15 @@ class EnveloppeQuerySet(models.QuerySet):
     def avec_identifiant(self):
         return self.annotate(identifiant=identifiant_enveloppe())
 
+    def recalculer_totaux(self) -> int:
+        """Write the recomputed totals (`totaux_calcules`) on these envelopes; for rows
+        written outside the service (data migration, bulk generation, test fixtures).
+        Returns how many envelopes changed."""
+        changees = 0
+        for pk, totaux in totaux_calcules(self).items():
+            changees += Enveloppe.objects.filter(pk=pk).exclude(**totaux).update(**totaux)
+        return changees
+
     def visibles_par(self, user):
         from territoires.perimetre import regions_visibles
 
@@ -271,13 +286,13 @@ class EnveloppeQuerySet(models.QuerySet):
         return qs.select_related("dispositif", "region", "territoire")
 
     def avec_consommation(self):
-        """Amount, proposed, engaged, under convention, paid, available, rate."""
-        aides = Aide.objects.filter(enveloppe=OuterRef("pk"))
+        """Amount, proposed, engaged, under convention, paid, available, rate: read from
+        the maintained totals (no sum over aids or payments)."""
         qs = self.annotate(
-            montant_propose=_somme(aides.filter(statut=Aide.Statut.PROPOSEE)),
-            montant_engage=_somme(aides.filter(statut__in=Aide.STATUTS_ENGAGES)),
-            montant_conventionne=_somme(aides.filter(statut__in=Aide.STATUTS_CONVENTIONNES)),
-            montant_verse=_somme(Versement.objects.filter(aide__enveloppe=OuterRef("pk"))),
+            montant_propose=F("total_propose"),
+            montant_engage=F("total_engage"),
+            montant_conventionne=F("total_conventionne"),
+            montant_verse=F("total_verse"),
         )
         return qs.annotate(
             montant_disponible=ExpressionWrapper(
@@ -291,6 +306,56 @@ class EnveloppeQuerySet(models.QuerySet):
                 1,
             ),
         )
+
+
+# The maintained totals of an envelope and, for each, the aids' statuses it sums
+# (`total_verse` sums the payments).
+TOTAUX_ENVELOPPE = ["total_propose", "total_engage", "total_conventionne", "total_verse"]
+
+
+def totaux_calcules(queryset=None) -> dict:
+    """The envelopes' totals recomputed from their aids and payments (two grouped
+    queries): {pk: {champ: Decimal}}. The reference the maintained totals must equal."""
+    zero = Decimal("0.00")
+    queryset = Enveloppe.objects.all() if queryset is None else queryset
+    resultat = {
+        pk: dict.fromkeys(TOTAUX_ENVELOPPE, zero) for pk in queryset.values_list("pk", flat=True)
+    }
+    lignes = (
+        Aide.objects.filter(enveloppe__in=queryset.values("pk"))
+        .order_by()
+        .values_list("enveloppe_id")
+        .annotate(
+            propose=Sum("montant", filter=Q(statut=Aide.Statut.PROPOSEE)),
+            engage=Sum("montant", filter=Q(statut__in=Aide.STATUTS_ENGAGES)),
+            conventionne=Sum("montant", filter=Q(statut__in=Aide.STATUTS_CONVENTIONNES)),
+        )
+    )
+    for pk, propose, engage, conventionne in lignes:
+        resultat[pk].update(
+            total_propose=propose or zero,
+            total_engage=engage or zero,
+            total_conventionne=conventionne or zero,
+        )
+    versements = (
+        Versement.objects.filter(aide__enveloppe__in=queryset.values("pk"))
+        .order_by()
+        .values_list("aide__enveloppe_id")
+        .annotate(total=Sum("montant"))
+    )
+    for pk, total in versements:
+        resultat[pk]["total_verse"] = total or zero
+    return resultat
+
+
+def contribution_aide(statut: str, montant) -> dict:
+    """What one aid in `statut` adds to its envelope's maintained totals (payments apart)."""
+    zero = Decimal("0.00")
+    return {
+        "total_propose": montant if statut == Aide.Statut.PROPOSEE else zero,
+        "total_engage": montant if statut in Aide.STATUTS_ENGAGES else zero,
+        "total_conventionne": montant if statut in Aide.STATUTS_CONVENTIONNES else zero,
+    }
 
 
 class Enveloppe(models.Model):
@@ -321,9 +386,26 @@ class Enveloppe(models.Model):
     annee = models.PositiveSmallIntegerField("année")
     montant = models.DecimalField("montant (€)", **MONTANT)
     modifie_le = models.DateTimeField("modifié le", auto_now=True)
+    # Maintained totals: kept up to date by `financements.services` (the only writer of
+    # money) with F() increments on the locked envelope row, so that every figure reads
+    # them instead of summing aids and payments. `Enveloppe.objects.recalculer_totaux()`
+    # recomputes them from the rows (data migration, `verifier_totaux`, bulk writers).
+    total_propose = models.DecimalField(
+        "total proposé (€)", **MONTANT, default=Decimal("0.00"), editable=False
+    )
+    total_engage = models.DecimalField(
+        "total engagé (€)", **MONTANT, default=Decimal("0.00"), editable=False
+    )
+    total_conventionne = models.DecimalField(
+        "total conventionné (€)", **MONTANT, default=Decimal("0.00"), editable=False
+    )
+    total_verse = models.DecimalField(
+        "total versé (€)", **MONTANT, default=Decimal("0.00"), editable=False
+    )
 
     objects = EnveloppeQuerySet.as_manager()
-    history = HistoricalRecords()
+    # The totals follow the aids and payments, whose own history says why they moved.
+    history = HistoricalRecords(excluded_fields=TOTAUX_ENVELOPPE)
 
     class Meta:
         verbose_name = "enveloppe"
@@ -585,30 +667,20 @@ def projets_avec_financements(queryset=None):
 
 
 def consommation_des_enveloppes(pks) -> dict:
-    """`avec_consommation`'s figures for the envelopes `pks` in two grouped queries (the
-    envelopes with their aides' sums, then their payments) rather than five subqueries
-    per envelope, which cost ~2 ms each at programme scale."""
-    zero = Decimal("0.00")
+    """`avec_consommation`'s figures for the envelopes `pks`, in one query reading the
+    maintained totals."""
     resultat = {}
-    enveloppes = (
+    lignes = (
         Enveloppe.objects.filter(pk__in=list(pks))
         .order_by()
-        .values_list("pk", "montant")
-        .annotate(
-            montant_propose=Sum("aides__montant", filter=Q(aides__statut=Aide.Statut.PROPOSEE)),
-            montant_engage=Sum("aides__montant", filter=Q(aides__statut__in=Aide.STATUTS_ENGAGES)),
-            montant_conventionne=Sum(
-                "aides__montant", filter=Q(aides__statut__in=Aide.STATUTS_CONVENTIONNES)
-            ),
-        )
+        .values_list("pk", "montant", *TOTAUX_ENVELOPPE)
     )
-    for pk, montant, propose, engage, conventionne in enveloppes:
-        engage = engage or zero
+    for pk, montant, propose, engage, conventionne, verse in lignes:
         resultat[pk] = {
-            "montant_propose": propose or zero,
+            "montant_propose": propose,
             "montant_engage": engage,
-            "montant_conventionne": conventionne or zero,
-            "montant_verse": zero,
+            "montant_conventionne": conventionne,
+            "montant_verse": verse,
             "montant_disponible": montant - engage,
             "taux_consommation": (
                 (engage * 100 / montant).quantize(Decimal("0.1"), ROUND_HALF_UP)
@@ -616,27 +688,16 @@ def consommation_des_enveloppes(pks) -> dict:
                 else None
             ),
         }
-    versements = (
-        Versement.objects.filter(aide__enveloppe__in=list(pks))
-        .order_by()
-        .values_list("aide__enveloppe_id")
-        .annotate(total=Sum("montant"))
-    )
-    for pk, total in versements:
-        resultat[pk]["montant_verse"] = total
     return resultat
 
 
 def _totaux_par(cle_enveloppe: str, modele_queryset):
     """Envelope amount, engaged and paid rolled up per `cle_enveloppe` (a région-like key)."""
+    enveloppes = Enveloppe.objects.filter(**{cle_enveloppe: OuterRef("pk")})
     return modele_queryset.annotate(
-        montant_enveloppes=_somme(Enveloppe.objects.filter(**{cle_enveloppe: OuterRef("pk")})),
-        montant_engage=_somme(
-            Aide.objects.engagees().filter(**{f"enveloppe__{cle_enveloppe}": OuterRef("pk")})
-        ),
-        montant_verse=_somme(
-            Versement.objects.filter(**{f"aide__enveloppe__{cle_enveloppe}": OuterRef("pk")})
-        ),
+        montant_enveloppes=_somme(enveloppes),
+        montant_engage=_somme(enveloppes, "total_engage"),
+        montant_verse=_somme(enveloppes, "total_verse"),
     )
 
 

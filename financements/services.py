@@ -11,8 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, Sum
 from django.db.models import Q as models_Q
-from django.db.models import Sum
 
 from commun.formats import euros
 from projets.models import Projet, Statut
@@ -20,7 +20,15 @@ from territoires.models import Departement, Habilitation, Territoire
 from territoires.perimetre import est_national, habilitation_de, peut_instruire, regions_visibles
 
 from . import notifications, regles
-from .models import Aide, Dispositif, Enveloppe, Operateur, RegimeAide, Versement
+from .models import (
+    Aide,
+    Dispositif,
+    Enveloppe,
+    Operateur,
+    RegimeAide,
+    Versement,
+    contribution_aide,
+)
 from .regles import STATUTS_PROJET_FINANCABLES  # noqa: F401 - re-exported
 
 # Dossiers closed without being carried out: their aids take no payment.
@@ -48,6 +56,22 @@ _euros = euros  # one French format of amounts (commun.formats)
 
 def _somme(queryset) -> Decimal:
     return queryset.aggregate(total=Sum("montant"))["total"] or Decimal("0.00")
+
+
+def _ajuster_totaux(enveloppe_id: int, deltas: dict) -> None:
+    """Move the envelope's maintained totals by `deltas` with F() increments (the caller
+    holds the envelope's row lock; increments commute anyway)."""
+    deltas = {champ: delta for champ, delta in deltas.items() if delta}
+    if deltas:
+        Enveloppe.objects.filter(pk=enveloppe_id).update(
+            **{champ: F(champ) + delta for champ, delta in deltas.items()}
+        )
+
+
+def _suivre_aide(aide: Aide, avant: dict) -> None:
+    """After `aide` was saved: move its envelope's totals from what it added `avant`."""
+    apres = contribution_aide(aide.statut, aide.montant)
+    _ajuster_totaux(aide.enveloppe_id, {c: apres[c] - avant.get(c, 0) for c in apres})
 
 
 def _verifier_agent_region(user, region_id) -> None:
@@ -234,6 +258,7 @@ def aide_proposer(
         aide.full_clean()
         aide._history_user = user
         aide.save()
+        _suivre_aide(aide, {})
     return aide
 
 
@@ -264,11 +289,13 @@ def aide_corriger_montant(*, user, aide: Aide, montant, motif: str) -> Aide:
                 jour=regles.date_octroi(aide),
             )
         )
+        avant = contribution_aide(aide.statut, aide.montant)
         aide.montant = montant
         aide.full_clean()
         aide._history_user = user
         aide._change_reason = f"Correction du montant : {motif}"
         aide.save()
+        _suivre_aide(aide, avant)
     return aide
 
 
@@ -303,12 +330,16 @@ def _aide_verrouillee(aide: Aide, *, avec_enveloppe: bool) -> Aide:
 
 
 def _changer_statut(aide: Aide, user, statut: str, **champs) -> Aide:
+    """Change a locked aide's status (and fields) and its envelope's totals; the caller
+    holds the envelope's lock, taken before the aide's."""
+    avant = contribution_aide(aide.statut, aide.montant)
     aide.statut = statut
     for champ, valeur in champs.items():
         setattr(aide, champ, valeur)
     aide.full_clean()
     aide._history_user = user
     aide.save()
+    _suivre_aide(aide, avant)
     return aide
 
 
@@ -347,7 +378,8 @@ def aide_engager(
 
 def aide_conventionner(*, user, aide: Aide, date_convention: date) -> Aide:
     with transaction.atomic():
-        aide = _aide_verrouillee(aide, avec_enveloppe=False)
+        # The envelope's lock first: its totals move.
+        aide = _aide_verrouillee(aide, avec_enveloppe=True)
         _verifier_agent_enveloppe(user, aide.enveloppe)
         if aide.statut != Aide.Statut.ENGAGEE:
             raise OperationRefusee("Seule une aide engagée peut être conventionnée.", code="etat")
@@ -387,7 +419,8 @@ def versement_enregistrer(
     """Record a payment on a committed aide; the aide is settled once fully paid."""
     montant = montant_euros(montant)
     with transaction.atomic():
-        aide = _aide_verrouillee(aide, avec_enveloppe=False)
+        # The envelope's lock first: its paid total moves.
+        aide = _aide_verrouillee(aide, avec_enveloppe=True)
         _verifier_agent_enveloppe(user, aide.enveloppe)
         if aide.statut not in (Aide.Statut.ENGAGEE, Aide.Statut.CONVENTIONNEE):
             raise OperationRefusee(
@@ -415,6 +448,7 @@ def versement_enregistrer(
         versement.full_clean()
         versement._history_user = user
         versement.save()
+        _ajuster_totaux(aide.enveloppe_id, {"total_verse": montant})
         notifications.planifier_versement(versement=versement)
         if montant == reste:
             if aide.date_convention is None:

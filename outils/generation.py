@@ -461,6 +461,8 @@ def generer(*, projets: int, seed: int) -> dict:
                 )
             )
     Versement.objects.bulk_create(versements, batch_size=LOT)
+    # Bulk rows bypass the service: compute the envelopes' maintained totals once.
+    Enveloppe.objects.recalculer_totaux()
     if connection.vendor == "postgresql":
         # Fresh planner statistics after a bulk load, or the plans are blind.
         with connection.cursor() as curseur:

@@ -47,6 +47,8 @@ from .forms import (
 )
 
 TERRITOIRES_PAR_PAGE = 20
+# Portal lists a territory may fill with thousands of dossiers: paginated (issue 22).
+DOSSIERS_PAR_PAGE = 20
 
 # Pages answer GET/HEAD, forms also POST: any other method is a 405, never a page.
 formulaire = require_http_methods(["GET", "HEAD", "POST"])
@@ -208,12 +210,12 @@ def territoire_detail(request, slug):
     labellisations = territoire.labellisations.select_related(
         "phase", "successeur__territoire", "successeur__phase"
     ).prefetch_related("departements", "predecesseurs__territoire", "predecesseurs__phase")
-    retenus = (
+    retenus = Paginator(
         projets_avec_financements(Projet.objects.publics().filter(territoire=territoire))
         .select_related("commune")
-        .prefetch_related("axes")
-        .order_by("-decide_le", "reference")
-    )
+        .order_by("-decide_le", "reference"),
+        DOSSIERS_PAR_PAGE,
+    ).get_page(request.GET.get("page"))
     axes = (
         phase.axes.annotate(
             dossiers=Count(
@@ -240,6 +242,7 @@ def territoire_detail(request, slug):
             "labellisations": labellisations,
             "axes": axes,
             "retenus": retenus,
+            "page_obj": retenus,
             "breadcrumb_data": fil_ariane(territoire.nom, (reverse("territoires"), "Territoires")),
         },
     )
@@ -421,7 +424,7 @@ def _badge(projet: Projet) -> str:
 @require_safe
 @porteur_requis
 def mes_dossiers(request):
-    dossiers = list(
+    dossiers = Paginator(
         Projet.objects.visibles_par(request.user)
         .pour_liste()
         .annotate(
@@ -429,8 +432,9 @@ def mes_dossiers(request):
                 "messages", filter=Q(messages__de_porteur=False, messages__lu_le__isnull=True)
             )
         )
-        .order_by("-modifie_le")
-    )
+        .order_by("-modifie_le", "-pk"),
+        DOSSIERS_PAR_PAGE,
+    ).get_page(request.GET.get("page"))
     for projet in dossiers:
         projet.etape_suivante = ETAPE_SUIVANTE.get(projet.statut, "Aucune : dossier clos")
         projet.badge = _badge(projet)
@@ -440,6 +444,7 @@ def mes_dossiers(request):
         {
             "title": "Mes dossiers",
             "dossiers": dossiers,
+            "page_obj": dossiers,
             "breadcrumb_data": fil_ariane("Mes dossiers"),
         },
     )

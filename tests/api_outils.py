@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from api.models import JetonPartenaire
 from api.services import jeton_emettre
-from financements.models import Aide, Versement
+from financements.models import Aide, Enveloppe, Versement
 from projets.models import Projet
 from territoires.models import Binome, Labellisation
 
@@ -122,6 +122,8 @@ def donnees_api(monde, personas):
     Versement.objects.create(aide=conventionnee, montant=Decimal("20000"), date=date(2026, 4, 1))
     Versement.objects.create(aide=conventionnee, montant=Decimal("10000"), date=date(2026, 9, 1))
     Versement.objects.create(aide=soldee, montant=Decimal("20000"), date=date(2025, 7, 1))
+    # Written outside the service: recompute the envelopes' maintained totals.
+    Enveloppe.objects.recalculer_totaux()
     return {
         "retenu": retenu,
         "brouillon": brouillon,

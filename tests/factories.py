@@ -235,3 +235,10 @@ class AideFactory(factory.django.DjangoModelFactory):
     projet = factory.SubFactory(ProjetFactory)
     montant = Decimal("100000.00")
     nature = "subvention"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Written outside the service: bring the envelope's maintained totals along.
+        aide = super()._create(model_class, *args, **kwargs)
+        Enveloppe.objects.filter(pk=aide.enveloppe_id).recalculer_totaux()
+        return aide

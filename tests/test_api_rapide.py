@@ -142,7 +142,8 @@ def test_consommation_recalculee_apres_une_ecriture(api, donnees_api, personas):
     from datetime import date
     from decimal import Decimal
 
-    from financements.models import Aide, Versement
+    from financements import services
+    from financements.models import Aide
 
     _, secret = emettre(personas, personas["partenaire-bpi"])
 
@@ -152,7 +153,10 @@ def test_consommation_recalculee_apres_une_ecriture(api, donnees_api, personas):
 
     avant = verse()["fonds-acceleration-84-2026"]
     aide = Aide.objects.get(statut="conventionnee")
-    Versement.objects.create(aide=aide, montant=Decimal("5000"), date=date(2026, 10, 1))
+    # Through the service, the only writer of money (it moves the maintained totals).
+    services.versement_enregistrer(
+        user=personas["region-ara"], aide=aide, montant="5000", date_versement=date(2026, 10, 1)
+    )
     assert verse()["fonds-acceleration-84-2026"] == f"{Decimal(avant) + 5000:.2f}"
 
 

@@ -118,6 +118,7 @@ def volume(monde, personas):
     Versement.objects.bulk_create(
         Versement(aide=a, montant=Decimal("50000"), date=date(2026, 2, 1)) for a in aides
     )
+    Enveloppe.objects.recalculer_totaux()
 
 
 # Queries with a `complet` token: 1 token (+ its user and habilitation), 1 count, 1 page,

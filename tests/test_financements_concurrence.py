@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Sum
 
 from financements import services
-from financements.models import Aide, Enveloppe
+from financements.models import TOTAUX_ENVELOPPE, Aide, Enveloppe, totaux_calcules
 
 from . import factories as f
 from .test_financements import retenir
@@ -49,6 +49,10 @@ def test_vingt_engagements_simultanes_sur_une_enveloppe(monde, personas):
     assert all("Enveloppe insuffisante" in e.messages[0] for _, e in perdants)
     engage = Aide.objects.engagees().filter(enveloppe=enveloppe).aggregate(t=Sum("montant"))["t"]
     assert engage == Decimal("98765.36") <= Enveloppe.objects.get(pk=enveloppe.pk).montant
+    # The maintained totals followed every concurrent commitment (issue 22).
+    tenus = Enveloppe.objects.values_list(*TOTAUX_ENVELOPPE).get(pk=enveloppe.pk)
+    assert dict(zip(TOTAUX_ENVELOPPE, tenus, strict=True)) == totaux_calcules()[enveloppe.pk]
+    assert tenus[1] == engage
 
 
 def test_vingt_propositions_simultanees_sous_le_plafond_territorial(monde, personas):
@@ -100,6 +104,11 @@ def test_vingt_propositions_simultanees_sous_le_plafond_territorial(monde, perso
         .aggregate(t=Sum("montant"))["t"]
     )
     assert total == Decimal("1800000.00")
+    tenus = {
+        pk: dict(zip(TOTAUX_ENVELOPPE, v, strict=True))
+        for pk, *v in Enveloppe.objects.values_list("pk", *TOTAUX_ENVELOPPE)
+    }
+    assert tenus == totaux_calcules()
 
 
 def test_de_minimis_tenu_sous_propositions_simultanees(monde, personas):
