@@ -223,7 +223,13 @@ def test_versements_et_solde(enveloppe, retenu, personas):
             user=agent, aide=aide, montant="1", date_versement=date(2026, 5, 1)
         )
     services.aide_engager(user=agent, aide=aide)
-    services.aide_conventionner(user=agent, aide=aide, date_convention=date(2026, 4, 1))
+    services.aide_conventionner(
+        user=agent,
+        aide=aide,
+        date_convention=date(2026, 4, 1),
+        versement_modalite="unique",
+        versement_debut=date(2026, 4, 1),
+    )
     services.versement_enregistrer(
         user=agent, aide=aide, montant="400", date_versement=date(2026, 5, 1)
     )
@@ -336,7 +342,11 @@ def test_indicateurs_calcules_en_base(
         services.aide_engager(user=agent, aide=engagee)
         services.aide_engager(user=agent, aide=conventionnee)
         services.aide_conventionner(
-            user=agent, aide=conventionnee, date_convention=date(2026, 1, 1)
+            user=agent,
+            aide=conventionnee,
+            date_convention=date(2026, 1, 1),
+            versement_modalite="unique",
+            versement_debut=date(2026, 1, 1),
         )
         services.versement_enregistrer(
             user=agent, aide=conventionnee, montant="500", date_versement=date(2026, 2, 1)
