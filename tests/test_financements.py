@@ -387,3 +387,38 @@ def test_indicateurs_calcules_en_base(
             D("500"),
         )
         assert D(str(p.effet_levier)) == D("10.00")  # 50,000 / 5,000.50 ≈ 9.9990 → 10.00
+
+
+def test_convention_exige_son_echeancier(enveloppe, retenu, personas):
+    """Issue 17: the convention's payment schedule is set at signature (SCDL
+    conditionsVersement / datesPeriodeVersement), never guessed from payments."""
+    agent = personas["region-ara"]
+    aide = proposer(enveloppe, retenu, personas, "30000")
+    services.aide_engager(user=agent, aide=aide)
+    with pytest.raises(OperationRefusee, match="échéancier de versement"):
+        services.aide_conventionner(user=agent, aide=aide, date_convention=date(2026, 4, 1))
+    with pytest.raises(OperationRefusee, match="dernier versement prévu"):
+        services.aide_conventionner(
+            user=agent,
+            aide=aide,
+            date_convention=date(2026, 4, 1),
+            versement_modalite="echelonne",
+            versement_debut=date(2026, 5, 1),
+            versement_fin=date(2026, 5, 1),
+        )
+    aide.refresh_from_db()
+    assert (aide.statut, aide.versement_modalite) == ("engagee", "")
+    services.aide_conventionner(
+        user=agent,
+        aide=aide,
+        date_convention=date(2026, 4, 1),
+        versement_modalite="echelonne",
+        versement_debut=date(2026, 5, 1),
+        versement_fin=date(2027, 5, 1),
+    )
+    aide.refresh_from_db()
+    assert (aide.statut, aide.versement_debut, aide.versement_fin) == (
+        "conventionnee",
+        date(2026, 5, 1),
+        date(2027, 5, 1),
+    )
