@@ -81,21 +81,24 @@ def export_copie(queryset, serializer, complements_sql: dict, nom_fichier: str):
         return None
     noms = [f"csv_{i}" for i in range(len(expressions))]
     lignes = queryset.annotate(**dict(zip(noms, expressions, strict=True))).values_list(*noms)
+    entetes = [nom for nom, _ in colonnes(serializer)]
+    return reponse_csv_brute(morceaux_copie(lignes, entetes), nom_fichier)
+
+
+def morceaux_copie(lignes, entetes: list[str]):
+    """The CSV file of a `values_list` queryset of text columns, written by PostgreSQL
+    (`COPY (query) TO STDOUT`), in pieces of TAILLE_MORCEAU bytes, after the header."""
     sql, parametres = lignes.query.sql_with_params()
-    base = queryset.db
-
-    def morceaux():
-        yield en_tete_csv([nom for nom, _ in colonnes(serializer)])
-        with connections[base].cursor() as curseur:
-            commande = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
-            with curseur.cursor.copy(commande, parametres) as copie:
-                tampon = bytearray()
-                for bloc in copie:
-                    tampon += bloc
-                    if len(tampon) >= TAILLE_MORCEAU:
-                        yield bytes(tampon)
-                        tampon.clear()
-                if tampon:
+    base = lignes.db
+    yield en_tete_csv(entetes)
+    with connections[base].cursor() as curseur:
+        commande = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+        with curseur.cursor.copy(commande, parametres) as copie:
+            tampon = bytearray()
+            for bloc in copie:
+                tampon += bloc
+                if len(tampon) >= TAILLE_MORCEAU:
                     yield bytes(tampon)
-
-    return reponse_csv_brute(morceaux(), nom_fichier)
+                    tampon.clear()
+            if tampon:
+                yield bytes(tampon)

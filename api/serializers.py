@@ -438,7 +438,15 @@ class ChiffresSerializer(serializers.Serializer):
     emplois_crees = serializers.IntegerField(label="emplois créés")
     emplois_maintenus = serializers.IntegerField(label="emplois maintenus")
     aide_engagee = _total("aide publique engagée (€)")
+    aide_signee = _total(
+        "aide publique signée (€) : sous convention (conventionnée, soldée, résiliée)"
+    )
     aide_versee = _total("aide publique versée (€)")
+    part_zone_fragile = serializers.FloatField(
+        label="part des projets soutenus en zone fragile (%) : QPV, ZRR puis FRR, AFR, "
+        "Action cœur de ville",
+        allow_null=True,
+    )
 
 
 class ChiffresProgrammeSerializer(ChiffresSerializer):
@@ -461,6 +469,12 @@ class ChiffresTerritoireSerializer(ChiffresSerializer):
     region_pilote = serializers.CharField(label="code INSEE de la région pilote")
 
 
+class ChiffresDispositifSerializer(ChiffresSerializer):
+    dispositif = serializers.CharField(label="code du dispositif")
+    nom = serializers.CharField(label="nom du dispositif")
+    phase = serializers.CharField(label="phase financée", allow_null=True)
+
+
 class ChiffresAxeSerializer(ChiffresSerializer):
     axe = serializers.CharField(label="identifiant de l'axe")
     nom = serializers.CharField(label="intitulé de l'axe")
@@ -468,8 +482,12 @@ class ChiffresAxeSerializer(ChiffresSerializer):
 
 class StatistiquesSerializer(serializers.Serializer):
     genere_le = serializers.DateTimeField(label="date de calcul")
+    definition_region = serializers.CharField(label="sens de « région » dans ces chiffres")
     programme = ChiffresProgrammeSerializer(label="chiffres du programme")
     par_phase = ChiffresPhaseSerializer(many=True, label="chiffres par phase")
+    par_dispositif = ChiffresDispositifSerializer(
+        many=True, label="chiffres par dispositif (dossiers aidés par le dispositif)"
+    )
     par_region = ChiffresRegionSerializer(
         many=True, label="chiffres par région (région du dossier ; territoires pilotés)"
     )

@@ -5,7 +5,7 @@ import json
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.db import connections
-from django.db.models import CharField, Count, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -19,13 +19,11 @@ from rest_framework.views import APIView
 
 from commun.cache_donnees import memoriser
 from commun.middleware import parametre_avec_nul
-from commun.tableur import neutraliser
 from comptes.audit import journaliser
 from financements.models import (
     Aide,
     Dispositif,
     Enveloppe,
-    NatureAide,
     Versement,
     consommation_des_enveloppes,
     projets_avec_financements,
@@ -47,9 +45,10 @@ from territoires.models import (
 from . import filters, serializers
 from .acces import acces_de
 from .copie import export_copie
-from .exports import TAILLE_LOT, CSVRenderer, export_lignes, reponse_csv
+from .exports import TAILLE_LOT, CSVRenderer, export_lignes
 from .permissions import AccesComplet
 from .rapide import RenduJSON, par_lots, plan_de
+from .scdl import reponse_scdl
 from .statistiques import statistiques_en_cache
 
 PARAMETRE_FORMAT = OpenApiParameter(
@@ -564,31 +563,11 @@ class StatistiquesView(VueAPIMixin, APIView):
         return Response(serializers.StatistiquesSerializer(statistiques_en_cache()).data)
 
 
-COLONNES_SCDL = [
-    "nomAttribuant",
-    "idAttribuant",
-    "dateConvention",
-    "referenceDecision",
-    "nomBeneficiaire",
-    "idBeneficiaire",
-    "rnaBeneficiaire",
-    "objet",
-    "montant",
-    "nature",
-    "conditionsVersement",
-    "datesPeriodeVersement",
-    "idRAE",
-    "notificationUE",
-    "pourcentageSubvention",
-    "dispositifAide",
-]
-SEUIL_PUBLICATION = 23000
-NATURES_NUMERAIRE = {NatureAide.SUBVENTION, NatureAide.AVANCE, NatureAide.PRET}
-
-
 class SubventionsView(VueAPIMixin, APIView):
-    """Aides conventionnées d'au moins 23 000 € au format national SCDL « subventions »
-    (schema.data.gouv.fr, version 2.1.1), une ligne par aide, en UTF-8.
+    """Subventions signées de plus de 23 000 € au format national SCDL « subventions »
+    (schema.data.gouv.fr, version 2.1.1), une ligne par aide, en UTF-8 : aides en
+    numéraire ou en nature (ni prêts ni avances remboursables), conventionnées, soldées
+    ou résiliées après signature, quel que soit le devenir du dossier.
 
     Licence Ouverte 2.0 et date de génération dans les en-têtes X-Licence, Link et
     X-Genere-Le."""
@@ -603,57 +582,7 @@ class SubventionsView(VueAPIMixin, APIView):
         }
     )
     def get(self, request):
-        versements = Versement.objects.filter(aide=OuterRef("pk")).order_by().values("aide")
-        aides = (
-            Aide.objects.publiques()
-            .filter(
-                statut__in=[Aide.Statut.CONVENTIONNEE, Aide.Statut.SOLDEE],
-                montant__gte=SEUIL_PUBLICATION,
-            )
-            .select_related("enveloppe__dispositif__operateur", "projet")
-            .annotate(
-                nombre_versements=Subquery(versements.annotate(n=Count("pk")).values("n")),
-                premier_versement=Subquery(versements.annotate(d=Min("date")).values("d")),
-                dernier_versement=Subquery(versements.annotate(d=Max("date")).values("d")),
-            )
-            .order_by("date_convention", "uuid")
-        )
-        lignes = (ligne_scdl(aide) for aide in aides.iterator(chunk_size=500))
-        return reponse_csv(COLONNES_SCDL, lignes, "subventions-territoires-industrie")
-
-
-def ligne_scdl(aide) -> list:
-    """One SCDL row, its text neutralised against formula injection (commun.tableur)."""
-    return [neutraliser(valeur) for valeur in _valeurs_scdl(aide)]
-
-
-def _valeurs_scdl(aide) -> list:
-    dispositif = aide.enveloppe.dispositif
-    premier, dernier = aide.premier_versement, aide.dernier_versement
-    if premier is None:
-        periode = aide.date_convention.isoformat()
-    elif premier == dernier:
-        periode = premier.isoformat()
-    else:
-        periode = f"{premier.isoformat()}/{dernier.isoformat()}"
-    return [
-        dispositif.operateur.nom,
-        dispositif.operateur.siret,
-        aide.date_convention.isoformat(),
-        aide.reference_decision,
-        aide.projet.porteur_raison_sociale,
-        aide.projet.porteur_siret,
-        "",
-        aide.projet.titre[:255],
-        f"{aide.montant:.2f}",
-        "aide en numéraire" if aide.nature in NATURES_NUMERAIRE else "aide en nature",
-        "unique" if aide.nombre_versements == 1 else "échelonné",
-        periode,
-        "",
-        "oui" if dispositif.notification_ue else "non",
-        "1",
-        dispositif.id_dispositif_scdl or dispositif.code,
-    ]
+        return reponse_scdl()
 
 
 class RacineView(APIView):

@@ -423,7 +423,8 @@ une synchronisation incrémentale. Les détails renvoient `ETag` et `Last-Modifi
 (requêtes conditionnelles, réponse 304).
 
 **Exports.** `?format=csv` sur chaque liste (toutes les pages, en flux) et
-`/api/v1/opendata/subventions.csv` (format SCDL « subventions »). Licence Ouverte 2.0 :
+`/api/v1/opendata/subventions.csv` (format SCDL « subventions » 2.1.1 : subventions
+signées de plus de 23 000 €). Licence Ouverte 2.0 :
 en-têtes `X-Licence`, `Link` (rel="license") et `X-Genere-Le` (date de génération).
 
 **Quotas.** Par jeton, par session et par adresse anonyme ; au-delà, réponse 429 avec

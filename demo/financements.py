@@ -48,7 +48,16 @@ def _faire_vivre(rng, agent, aide, palier: int, annee: int) -> None:
     except services.OperationRefusee:
         return
     if palier >= 2:
-        services.aide_conventionner(user=agent, aide=aide, date_convention=date(annee, 9, 1))
+        # The convention's schedule: staggered over a year for the larger aids.
+        echelonne = aide.montant > Decimal("100000")
+        services.aide_conventionner(
+            user=agent,
+            aide=aide,
+            date_convention=date(annee, 9, 1),
+            versement_modalite="echelonne" if echelonne else "unique",
+            versement_debut=date(annee, 11, 10),
+            versement_fin=date(annee + 1, 11, 10) if echelonne else None,
+        )
     if palier == 3:
         services.versement_enregistrer(
             user=agent,
@@ -327,4 +336,10 @@ def _cofinancement_region(comptes, region, nom_region, projet) -> None:
         date_decision=date(2021, 5, 20),
     )
     services.aide_engager(user=agent, aide=aide, date_decision=date(2021, 5, 20))
-    services.aide_conventionner(user=agent, aide=aide, date_convention=date(2021, 7, 1))
+    services.aide_conventionner(
+        user=agent,
+        aide=aide,
+        date_convention=date(2021, 7, 1),
+        versement_modalite="unique",
+        versement_debut=date(2021, 9, 1),
+    )

@@ -13,13 +13,16 @@ from simple_history.admin import SimpleHistoryAdmin
 from commun.exports import EUROS
 from commun.formats import euros, pourcentage
 from gestion.bases import LectureSeuleInline, PerimetreAdmin, colonne_euros
+from territoires import perimetre as perimetres
 
 from . import services
 from .models import (
     PLAFOND_DE_MINIMIS,
     Aide,
+    AideNonPubliee,
     Dispositif,
     Enveloppe,
+    ModaliteVersement,
     NatureAide,
     Operateur,
     Versement,
@@ -263,8 +266,15 @@ class AideCreationForm(forms.ModelForm):
         }
 
 
-class DateForm(forms.Form):
+class ConventionForm(forms.Form):
     date_convention = champ_date("Date de la convention")
+    versement_modalite = forms.ChoiceField(
+        label="Conditions de versement prévues par la convention",
+        choices=ModaliteVersement.choices,
+    )
+    versement_debut = champ_date("Versement prévu le (ou premier versement prévu le)")
+    versement_fin = champ_date("Dernier versement prévu le (versements échelonnés)")
+    versement_fin.required = False
 
 
 class MotifForm(forms.Form):
@@ -303,9 +313,14 @@ OPERATIONS = {
     ),
     "conventionner": (
         "Conventionner",
-        DateForm,
+        ConventionForm,
         lambda user, aide, d: services.aide_conventionner(
-            user=user, aide=aide, date_convention=d["date_convention"]
+            user=user,
+            aide=aide,
+            date_convention=d["date_convention"],
+            versement_modalite=d["versement_modalite"],
+            versement_debut=d["versement_debut"],
+            versement_fin=d["versement_fin"],
         ),
     ),
     "annuler": (
@@ -392,6 +407,9 @@ class AideAdmin(PerimetreAdmin, SimpleHistoryAdmin):
         "reference_decision",
         "date_decision",
         "date_convention",
+        "versement_modalite",
+        "versement_debut",
+        "versement_fin",
         "motif_annulation",
         "montant_libere",
         "montant_a_reverser",
@@ -635,3 +653,51 @@ class VersementAdmin(PerimetreAdmin, SimpleHistoryAdmin):
     search_fields = ["reference", "aide__projet__reference"]
     date_hierarchy = "date"
     modifiable_par = None
+
+
+@admin.register(AideNonPubliee)
+class AideNonPublieeAdmin(PerimetreAdmin):
+    """Signed subsidies above 23,000 € that the SCDL file leaves out (no attribuant
+    SIRET, convention schedule unknown): national administrators only."""
+
+    modifiable_par = None
+    ajout_possible = False
+    list_display = [
+        "dossier",
+        "montant_euros",
+        "nom_attribuant",
+        "date_convention",
+        "motif_non_publiable",
+    ]
+    list_display_links = None
+    list_select_related = ["projet"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).non_publiables_scdl()
+
+    def _national(self, request) -> bool:
+        user = request.user
+        return perimetres.est_national(user) and perimetres.peut_administrer(user)
+
+    def has_module_permission(self, request):
+        return self._national(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._national(request)
+
+    @admin.display(description="dossier", ordering="projet__reference")
+    def dossier(self, obj):
+        return f"{obj.projet.reference} — {obj.projet.titre}"
+
+    @admin.display(description="montant attribué", ordering="montant_attribue")
+    def montant_euros(self, obj):
+        return euros(obj.montant_attribue)
+
+    @admin.display(description="attribuant")
+    def nom_attribuant(self, obj):
+        return obj.nom_attribuant
+
+    @admin.display(description="motif")
+    def motif_non_publiable(self, obj):
+        return obj.motif_non_publiable

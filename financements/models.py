@@ -75,6 +75,20 @@ class NatureAide(models.TextChoices):
     INGENIERIE = "ingenierie", "Ingénierie"
 
 
+class ModaliteVersement(models.TextChoices):
+    """The convention's payment schedule (SCDL `conditionsVersement`)."""
+
+    UNIQUE = "unique", "Versement unique"
+    ECHELONNE = "echelonne", "Versements échelonnés"
+
+
+# Open data (SCDL « subventions »): aid granted above 23,000 € is published
+# (décret n° 2001-495 du 6 juin 2001, article 1 ; loi n° 2000-321, article 10).
+SEUIL_PUBLICATION = Decimal("23000.00")
+# Subsidies only: money (subvention) or in kind (ingénierie), not loans nor advances.
+NATURES_SUBVENTION = ("subvention", "ingenierie")
+
+
 class RegimeAide(models.TextChoices):
     DE_MINIMIS = "de_minimis", "De minimis (règlement (UE) 2023/2831)"
     RGEC = "rgec", "Exempté RGEC (règlement (UE) n° 651/2014), dont AFR"
@@ -474,6 +488,55 @@ class AideQuerySet(RechercheQuerySet):
         public leaves them all at once."""
         return self.engagees().filter(projet__statut__in=STATUTS_PUBLICS)
 
+    def subventions_signees(self):
+        """Open data (SCDL « subventions »): every signed subsidy above the threshold,
+        whatever its dossier became (a signed convention stays public), annotated with
+        the granted amount, the attribuant (the aid's, else the dispositif's operator)
+        and `motif_non_publiable` ("" when the row can be published)."""
+        operateur = "enveloppe__dispositif__operateur__"
+        return (
+            self.filter(
+                statut__in=Aide.STATUTS_SIGNES,
+                date_convention__isnull=False,
+                nature__in=NATURES_SUBVENTION,
+            )
+            .annotate(
+                # A « résiliée » aid keeps what was paid; the convention granted that
+                # plus the released commitment.
+                montant_attribue=ExpressionWrapper(
+                    F("montant") + Coalesce(F("montant_libere"), ZERO),
+                    output_field=DecimalField(**MONTANT),
+                ),
+                nom_attribuant=Case(
+                    When(attribuant__isnull=False, then=F("attribuant__nom")),
+                    default=F(operateur + "nom"),
+                ),
+                siret_attribuant=Case(
+                    When(attribuant__isnull=False, then=F("attribuant__siret")),
+                    default=F(operateur + "siret"),
+                ),
+            )
+            .filter(montant_attribue__gt=SEUIL_PUBLICATION)
+            .annotate(
+                motif_non_publiable=Case(
+                    When(siret_attribuant="", then=Value("SIRET de l'attribuant inconnu")),
+                    When(
+                        versement_modalite="",
+                        then=Value("échéancier de versement de la convention non renseigné"),
+                    ),
+                    default=Value(""),
+                )
+            )
+        )
+
+    def publiables_scdl(self):
+        return self.subventions_signees().filter(motif_non_publiable="")
+
+    def non_publiables_scdl(self):
+        """Signed subsidies left out of the SCDL file, with their reason (the national
+        administrators' report)."""
+        return self.subventions_signees().exclude(motif_non_publiable="")
+
     def pour_liste(self):
         return (
             self.select_related("enveloppe__dispositif__operateur", "projet")
@@ -495,6 +558,8 @@ class Aide(models.Model):
     # abandoned: that money was spent from the envelope and is to be recovered.
     STATUTS_ENGAGES = ("engagee", "conventionnee", "soldee", "resiliee")
     STATUTS_CONVENTIONNES = ("conventionnee", "soldee")
+    # Signed: conventionnée or later (a « résiliée » aid signed before it was settled).
+    STATUTS_SIGNES = ("conventionnee", "soldee", "resiliee")
     # Live aid: money still to be committed or paid; a dossier carrying one cannot close.
     STATUTS_VIVANTS = ("proposee", "engagee", "conventionnee")
 
@@ -528,6 +593,18 @@ class Aide(models.Model):
     reference_decision = models.CharField("référence de la décision", max_length=100, blank=True)
     date_decision = models.DateField("date de la décision", null=True, blank=True)
     date_convention = models.DateField("date de la convention", null=True, blank=True)
+    versement_modalite = models.CharField(
+        "conditions de versement (convention)",
+        max_length=10,
+        choices=ModaliteVersement.choices,
+        blank=True,
+        help_text="Échéancier prévu par la convention (données ouvertes SCDL), non les "
+        "versements déjà faits.",
+    )
+    versement_debut = models.DateField("versement prévu le (ou à partir du)", null=True, blank=True)
+    versement_fin = models.DateField(
+        "dernier versement prévu le", null=True, blank=True, help_text="Versements échelonnés."
+    )
     motif_annulation = models.TextField("motif d'annulation", blank=True)
     montant_libere = models.DecimalField(
         "engagement libéré (€)",
@@ -600,6 +677,28 @@ class Aide(models.Model):
                 | Q(date_convention__isnull=False),
                 name="aide_conventionnee_datee",
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    versement_modalite="",
+                    versement_debut__isnull=True,
+                    versement_fin__isnull=True,
+                )
+                | Q(
+                    versement_modalite="unique",
+                    versement_debut__isnull=False,
+                    versement_fin__isnull=True,
+                )
+                | Q(
+                    versement_modalite="echelonne",
+                    versement_debut__isnull=False,
+                    versement_fin__isnull=False,
+                    versement_fin__gt=F("versement_debut"),
+                ),
+                name="aide_echeancier_coherent",
+                violation_error_message="Échéancier de versement : une date pour un versement "
+                "unique ; une première et une dernière date, dans cet ordre, pour des "
+                "versements échelonnés.",
+            ),
         ]
 
     def __str__(self):
@@ -616,6 +715,16 @@ class VersementQuerySet(models.QuerySet):
 
     def publics(self):
         return self.filter(aide__in=Aide.objects.publiques())
+
+
+class AideNonPubliee(Aide):
+    """The national administrators' report of signed subsidies left out of the SCDL
+    file (`Aide.objects.non_publiables_scdl`), with the reason."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "subvention non publiée (données ouvertes)"
+        verbose_name_plural = "subventions non publiées (données ouvertes)"
 
 
 class Versement(models.Model):

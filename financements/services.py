@@ -24,6 +24,7 @@ from .models import (
     Aide,
     Dispositif,
     Enveloppe,
+    ModaliteVersement,
     Operateur,
     RegimeAide,
     Versement,
@@ -376,7 +377,17 @@ def aide_engager(
         )
 
 
-def aide_conventionner(*, user, aide: Aide, date_convention: date) -> Aide:
+def aide_conventionner(
+    *,
+    user,
+    aide: Aide,
+    date_convention: date,
+    versement_modalite: str = "",
+    versement_debut: date | None = None,
+    versement_fin: date | None = None,
+) -> Aide:
+    """Sign the convention, with its payment schedule (published in the SCDL file):
+    one planned date for a single payment, a first and a last date when staggered."""
     with transaction.atomic():
         # The envelope's lock first: its totals move.
         aide = _aide_verrouillee(aide, avec_enveloppe=True)
@@ -385,10 +396,32 @@ def aide_conventionner(*, user, aide: Aide, date_convention: date) -> Aide:
             raise OperationRefusee("Seule une aide engagée peut être conventionnée.", code="etat")
         if date_convention is None:
             raise OperationRefusee("La date de la convention est obligatoire.", code="date")
+        if versement_modalite not in ModaliteVersement.values or versement_debut is None:
+            raise OperationRefusee(
+                "L'échéancier de versement de la convention est obligatoire : versement "
+                "unique ou échelonné, et sa date (ou sa première date).",
+                code="echeancier",
+            )
+        if versement_modalite == ModaliteVersement.ECHELONNE and (
+            versement_fin is None or versement_fin <= versement_debut
+        ):
+            raise OperationRefusee(
+                "Versements échelonnés : indiquez la date du dernier versement prévu, "
+                "après la première.",
+                code="echeancier",
+            )
+        if versement_modalite == ModaliteVersement.UNIQUE:
+            versement_fin = None
         _reverifier(aide, jour=regles.date_octroi(aide))
         notifications.planifier_aide(aide=aide, evenement=Aide.Statut.CONVENTIONNEE)
         return _changer_statut(
-            aide, user, Aide.Statut.CONVENTIONNEE, date_convention=date_convention
+            aide,
+            user,
+            Aide.Statut.CONVENTIONNEE,
+            date_convention=date_convention,
+            versement_modalite=versement_modalite,
+            versement_debut=versement_debut,
+            versement_fin=versement_fin,
         )
 
 

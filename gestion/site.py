@@ -9,6 +9,7 @@ from django.db.models import Count, F
 
 from commun.formulaires import IdentifiantBorneMixin
 from commun.middleware import parametre_avec_nul
+from financements.chiffres import chiffres_en_cache as chiffres_programme_en_cache
 from territoires import perimetre
 
 from .bases import RefusSansIndiceMixin
@@ -134,6 +135,8 @@ class SiteGestion(admin.AdminSite):
             .select_related("dispositif", "region")
             .order_by("-annee", "region__nom"),
             "peut_instruire": perimetre.peut_instruire(user),
+            # The programme's figures, as the portal and the API give them.
+            "chiffres_programme": chiffres_programme_en_cache(),
             "messages_non_lus": (
                 Message.objects.non_lus_par(user)
                 .select_related("projet", "auteur")

@@ -377,6 +377,7 @@ def mesurer(repetitions=30, charge=False, duree_charge=20, sortie=print):
             f"export CSV des {ressource} : {nombre} lignes en {duree:.2f} s, "
             f"{nombre / duree:,.0f} lignes/s, pic mémoire {pic / 1e6:.1f} Mo"
         )
+    mesurer_scdl(client, sortie)
     for endpoint in ENDPOINTS:
         sortie(f"ratio API/floor {endpoint}: {ratios[endpoint]:.2f}")
     for endpoint in PROFONDS:
@@ -392,6 +393,50 @@ def mesurer(repetitions=30, charge=False, duree_charge=20, sortie=print):
         sortie(f"ratio cold-after-write/warm {nom}: {ratios[f'froid/{nom}']:.2f}")
     if charge:
         charger(duree_charge, sortie)
+
+
+def _copie_brute(lignes) -> int:
+    """A plain COPY of the rows (their raw columns, no formatting): the floor."""
+    sql, parametres = lignes.query.sql_with_params()
+    taille = 0
+    commande = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+    with connection.cursor() as curseur, curseur.cursor.copy(commande, parametres) as copie:
+        for bloc in copie:
+            taille += len(bloc)
+    return taille
+
+
+def mesurer_scdl(client, sortie=print, repetitions=3):
+    """The SCDL file's speed in rows/s, against a plain COPY of the same rows."""
+    url = "/api/v1/opendata/subventions.csv"
+    nombre = _lignes_csv(client.get(url))
+    if not nombre:
+        sortie("export SCDL subventions : aucune ligne publiable")
+        return
+    duree, _ = _mesurer(lambda: _lignes_csv(client.get(url)), repetitions)
+    debit = nombre / (duree / 1000)
+    sortie(f"export SCDL subventions : {nombre} lignes, {debit:,.0f} lignes/s")
+    if connection.vendor != "postgresql":
+        sortie("  (COPY de référence : PostgreSQL seulement)")
+        return
+    memes = Aide.objects.publiables_scdl().values_list(
+        "uuid",
+        "montant_attribue",
+        "date_convention",
+        "reference_decision",
+        "nom_attribuant",
+        "siret_attribuant",
+        "projet__porteur_raison_sociale",
+        "projet__porteur_siret",
+        "projet__titre",
+        "versement_debut",
+        "versement_fin",
+    )
+    plancher, _ = _mesurer(lambda: _copie_brute(memes), repetitions)
+    sortie(
+        f"  COPY brut des mêmes lignes : {nombre / (plancher / 1000):,.0f} lignes/s ; "
+        f"ratio SCDL/COPY {duree / plancher:.2f}"
+    )
 
 
 CHEMINS_CHARGE = [

@@ -375,6 +375,13 @@ def generer(*, projets: int, seed: int) -> dict:
                 aide._cle = (dispositif.pk, region, None, annee)
             if statut_aide in ("conventionnee", "soldee"):
                 aide.date_convention = date(annee, 6, 1)
+                # The convention's schedule (SCDL): one payment, or staggered over a year.
+                aide.versement_debut = date(annee, 9, 1)
+                if montant > Decimal("100000"):
+                    aide.versement_modalite = "echelonne"
+                    aide.versement_fin = date(annee + 1, 9, 1)
+                else:
+                    aide.versement_modalite = "unique"
             if statut_aide in Aide.STATUTS_ENGAGES:
                 engages[aide._cle] += montant
             aides.append(aide)

@@ -1,9 +1,9 @@
 """Programme figures for the home page, computed with aggregates on public data only."""
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 
-from financements.models import Aide
-from projets.models import ZONE_FRAGILE, Projet
+from financements.chiffres import chiffres_en_cache as chiffres_programme
+from projets.models import Projet
 from territoires.models import Axe, Phase, Territoire
 
 
@@ -12,26 +12,24 @@ def phase_en_cours() -> Phase | None:
 
 
 def chiffres_cles() -> dict:
-    """Territories, retained dossiers, investment, engaged public aid, jobs, fragile share."""
-    publics = Projet.objects.publics()
-    totaux = publics.aggregate(
-        dossiers=Count("pk"),
-        investissement=Sum("montant_investissement"),
-        emplois_crees=Sum("emplois_crees"),
-        emplois_maintenus=Sum("emplois_maintenus"),
-        en_zone_fragile=Count("pk", filter=ZONE_FRAGILE),
-    )
-    aide = Aide.objects.publiques().aggregate(total=Sum("montant"))
-    dossiers = totaux["dossiers"]
+    """The home page's figures, read from the one figures module (financements.chiffres):
+    programme totals, per phase (labelled territories of that phase, never both mixed),
+    per dispositif and per région (the dossier's région)."""
+    tous = chiffres_programme()
+    programme = tous["programme"]
     return {
-        "territoires": Territoire.objects.count(),
+        "territoires": programme["nombre_territoires"],
         "territoires_par_phase": territoires_par_phase(),
-        "dossiers_retenus": dossiers,
-        "investissement": totaux["investissement"] or 0,
-        "aide_publique": aide["total"] or 0,
-        "emplois_crees": totaux["emplois_crees"] or 0,
-        "emplois_maintenus": totaux["emplois_maintenus"] or 0,
-        "part_zone_fragile": (100 * totaux["en_zone_fragile"] / dossiers) if dossiers else None,
+        "dossiers_retenus": programme["nombre_projets"],
+        "investissement": programme["investissement"],
+        "aide_publique": programme["aide_engagee"],
+        "aide_signee": programme["aide_signee"],
+        "emplois_crees": programme["emplois_crees"],
+        "emplois_maintenus": programme["emplois_maintenus"],
+        "part_zone_fragile": programme["part_zone_fragile"],
+        "par_phase": tous["par_phase"],
+        "par_dispositif": [d for d in tous["par_dispositif"] if d["nombre_projets"]],
+        "definition_region": tous["definition_region"],
     }
 
 
@@ -58,13 +56,10 @@ def territoires_par_phase() -> list[dict]:
 
 
 def par_region() -> list[dict]:
-    """Retained dossiers and investment per pilot région."""
-    return list(
-        Projet.objects.publics()
-        .values("territoire__region_pilote__nom")
-        .annotate(dossiers=Count("pk"), investissement=Sum("montant_investissement"))
-        .order_by("-investissement", "territoire__region_pilote__nom")
-    )
+    """Supported dossiers and investment per région (the dossier's région, as defined
+    once in financements.chiffres), régions without a dossier left out."""
+    lignes = [r for r in chiffres_programme()["par_region"] if r["nombre_projets"]]
+    return sorted(lignes, key=lambda r: (-r["investissement"], r["nom"]))
 
 
 def par_axe(phase: Phase | None) -> list[Axe]:

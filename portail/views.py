@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from commun.cache_donnees import memoriser
 from commun.pdf import pdf
+from financements.chiffres import chiffres_territoire
 from financements.models import Aide, projets_avec_financements, territoires_avec_totaux
 from projets import services
 from projets.models import ATTESTATION, PieceJointe, Projet, Statut, zonage_rural_en_vigueur
@@ -92,19 +93,25 @@ def accueil(request):
         "accueil-axes", phase and phase.pk, lambda: chiffres.par_axe(phase), DUREE_CHIFFRES
     )
     graphique_regions = {
-        "libelles": [r["territoire__region_pilote__nom"] for r in regions],
-        "dossiers": [r["dossiers"] for r in regions],
+        "libelles": [r["nom"] for r in regions],
+        "dossiers": [r["nombre_projets"] for r in regions],
         "investissement_millions": [
             round(float(r["investissement"] or 0) / 1e6, 1) for r in regions
         ],
     }
     graphique_axes = {"libelles": [a.nom for a in axes], "dossiers": [a.dossiers for a in axes]}
+    cles = memoriser("accueil-chiffres", None, chiffres.chiffres_cles, DUREE_CHIFFRES)
+    graphique_dispositifs = {
+        "libelles": [d["nom"] for d in cles["par_dispositif"]],
+        "aide_millions": [round(float(d["aide_signee"]) / 1e6, 2) for d in cles["par_dispositif"]],
+    }
     return render(
         request,
         "portail/accueil.html",
         {
             "title": "Accueil",
-            "chiffres": memoriser("accueil-chiffres", None, chiffres.chiffres_cles, DUREE_CHIFFRES),
+            "chiffres": cles,
+            "graphique_dispositifs": graphique_dispositifs,
             "phase": phase,
             "regions": regions,
             "axes": axes,
@@ -243,6 +250,8 @@ def territoire_detail(request, slug):
             "axes": axes,
             "retenus": retenus,
             "page_obj": retenus,
+            # The territory's figures, as the API's `par_territoire` gives them.
+            "chiffres": chiffres_territoire(territoire),
             "breadcrumb_data": fil_ariane(territoire.nom, (reverse("territoires"), "Territoires")),
         },
     )

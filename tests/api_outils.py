@@ -115,10 +115,21 @@ def donnees_api(monde, personas):
         reference_decision="DEC-2026-001",
         date_decision=date(2026, 2, 1),
         date_convention=date(2026, 3, 1),
+        versement_modalite="echelonne",
+        versement_debut=date(2026, 4, 1),
+        versement_fin=date(2026, 9, 1),
     )
     proposee = aide(env_ara, retenu, "10000.00", "proposee")
     engagee = aide(env_occ, en_cours, "30000.00", "engagee", nature="avance_remboursable")
-    soldee = aide(env_occ, en_cours, "20000.00", "soldee", date_convention=date(2025, 6, 1))
+    soldee = aide(
+        env_occ,
+        en_cours,
+        "20000.00",
+        "soldee",
+        date_convention=date(2025, 6, 1),
+        versement_modalite="unique",
+        versement_debut=date(2025, 7, 1),
+    )
     Versement.objects.create(aide=conventionnee, montant=Decimal("20000"), date=date(2026, 4, 1))
     Versement.objects.create(aide=conventionnee, montant=Decimal("10000"), date=date(2026, 9, 1))
     Versement.objects.create(aide=soldee, montant=Decimal("20000"), date=date(2025, 7, 1))

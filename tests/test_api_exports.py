@@ -6,7 +6,7 @@ import io
 
 from django.http import StreamingHttpResponse
 
-from api.views import COLONNES_SCDL
+from api.scdl import COLONNES_SCDL
 
 from .api_outils import (  # noqa: F401
     _api_sans_quota_partage,
@@ -97,8 +97,8 @@ def test_fichier_scdl_subventions(api, donnees_api):
     texte = b"".join(reponse.streaming_content).decode("utf-8")
     assert texte.splitlines()[0] == ",".join(COLONNES_SCDL)
     lignes = list(csv.DictReader(io.StringIO(texte)))
-    # Only the aide under convention of at least 23 000 €: the engaged one (not under
-    # convention) and the settled one (20 000 €) are not published.
+    # Only the signed subsidy above 23 000 €: the engaged advance (neither signed nor a
+    # subsidy) and the settled one (20 000 €) are not published.
     assert len(lignes) == 1
     retenu = donnees_api["retenu"]
     assert lignes[0] == {
@@ -116,7 +116,7 @@ def test_fichier_scdl_subventions(api, donnees_api):
         "datesPeriodeVersement": "2026-04-01/2026-09-01",
         "idRAE": "",
         "notificationUE": "oui",
-        "pourcentageSubvention": "1",
+        "pourcentageSubvention": "1.00",
         "dispositifAide": "FR-FAIIT",
     }
 
@@ -127,10 +127,10 @@ def test_scdl_versement_unique_et_seuil(api, donnees_api):
     from financements.models import Aide
 
     soldee = donnees_api["soldee"]
-    Aide.objects.filter(pk=soldee.pk).update(montant=Decimal("23000.00"))
+    Aide.objects.filter(pk=soldee.pk).update(montant=Decimal("23000.01"))
     lignes = lire_csv(api.get("/api/v1/opendata/subventions.csv"))
     ligne = next(ligne for ligne in lignes if ligne["dateConvention"] == "2025-06-01")
-    assert ligne["montant"] == "23000.00"
+    assert ligne["montant"] == "23000.01"
     assert ligne["conditionsVersement"] == "unique"
     assert ligne["datesPeriodeVersement"] == "2025-07-01"
     assert ligne["referenceDecision"] == ""

@@ -213,7 +213,13 @@ def test_le_porteur_suit_son_aide_et_recoit_les_courriels(
     with django_capture_on_commit_callbacks(execute=True):
         fin.aide_engager(user=agent, aide=aide_retenue, reference_decision="CP-2026-12")
     with django_capture_on_commit_callbacks(execute=True):
-        fin.aide_conventionner(user=agent, aide=aide_retenue, date_convention=date(2026, 4, 2))
+        fin.aide_conventionner(
+            user=agent,
+            aide=aide_retenue,
+            date_convention=date(2026, 4, 2),
+            versement_modalite="unique",
+            versement_debut=date(2026, 4, 2),
+        )
     with django_capture_on_commit_callbacks(execute=True):
         fin.versement_enregistrer(
             user=agent, aide=aide_retenue, montant="50000", date_versement=date(2026, 5, 4)

@@ -223,7 +223,13 @@ def test_versements_et_solde(enveloppe, retenu, personas):
             user=agent, aide=aide, montant="1", date_versement=date(2026, 5, 1)
         )
     services.aide_engager(user=agent, aide=aide)
-    services.aide_conventionner(user=agent, aide=aide, date_convention=date(2026, 4, 1))
+    services.aide_conventionner(
+        user=agent,
+        aide=aide,
+        date_convention=date(2026, 4, 1),
+        versement_modalite="unique",
+        versement_debut=date(2026, 4, 1),
+    )
     services.versement_enregistrer(
         user=agent, aide=aide, montant="400", date_versement=date(2026, 5, 1)
     )
@@ -336,7 +342,11 @@ def test_indicateurs_calcules_en_base(
         services.aide_engager(user=agent, aide=engagee)
         services.aide_engager(user=agent, aide=conventionnee)
         services.aide_conventionner(
-            user=agent, aide=conventionnee, date_convention=date(2026, 1, 1)
+            user=agent,
+            aide=conventionnee,
+            date_convention=date(2026, 1, 1),
+            versement_modalite="unique",
+            versement_debut=date(2026, 1, 1),
         )
         services.versement_enregistrer(
             user=agent, aide=conventionnee, montant="500", date_versement=date(2026, 2, 1)
@@ -377,3 +387,38 @@ def test_indicateurs_calcules_en_base(
             D("500"),
         )
         assert D(str(p.effet_levier)) == D("10.00")  # 50,000 / 5,000.50 ≈ 9.9990 → 10.00
+
+
+def test_convention_exige_son_echeancier(enveloppe, retenu, personas):
+    """Issue 17: the convention's payment schedule is set at signature (SCDL
+    conditionsVersement / datesPeriodeVersement), never guessed from payments."""
+    agent = personas["region-ara"]
+    aide = proposer(enveloppe, retenu, personas, "30000")
+    services.aide_engager(user=agent, aide=aide)
+    with pytest.raises(OperationRefusee, match="échéancier de versement"):
+        services.aide_conventionner(user=agent, aide=aide, date_convention=date(2026, 4, 1))
+    with pytest.raises(OperationRefusee, match="dernier versement prévu"):
+        services.aide_conventionner(
+            user=agent,
+            aide=aide,
+            date_convention=date(2026, 4, 1),
+            versement_modalite="echelonne",
+            versement_debut=date(2026, 5, 1),
+            versement_fin=date(2026, 5, 1),
+        )
+    aide.refresh_from_db()
+    assert (aide.statut, aide.versement_modalite) == ("engagee", "")
+    services.aide_conventionner(
+        user=agent,
+        aide=aide,
+        date_convention=date(2026, 4, 1),
+        versement_modalite="echelonne",
+        versement_debut=date(2026, 5, 1),
+        versement_fin=date(2027, 5, 1),
+    )
+    aide.refresh_from_db()
+    assert (aide.statut, aide.versement_debut, aide.versement_fin) == (
+        "conventionnee",
+        date(2026, 5, 1),
+        date(2027, 5, 1),
+    )

@@ -350,3 +350,45 @@ def test_autocompletion_des_dossiers_financables(client, personas, argent, monde
     )
     ids = {r["id"] for r in reponse.json()["results"]}
     assert str(argent["projet"].pk) in ids and str(brouillon.pk) not in ids
+
+
+def test_conventionner_depuis_le_back_office_avec_echeancier(client, personas, argent):
+    from financements import services as fin
+
+    agent = personas["region-ara"]
+    aide = fin.aide_proposer(
+        user=agent,
+        enveloppe=argent["ara"],
+        projet=argent["projet"],
+        montant="30000",
+        nature="subvention",
+    )
+    fin.aide_engager(user=agent, aide=aide)
+    client.force_login(agent)
+    url = reverse("admin:financements_aide_operation", args=[aide.pk, "conventionner"])
+    refus = client.post(
+        url,
+        follow=True,
+        data={
+            "date_convention": "2026-04-01",
+            "versement_modalite": "echelonne",
+            "versement_debut": "2026-05-01",
+        },
+    )
+    assert "dernier versement prévu" in html.unescape(refus.content.decode())
+    aide.refresh_from_db()
+    assert aide.statut == "engagee"
+    client.post(
+        url,
+        {
+            "date_convention": "2026-04-01",
+            "versement_modalite": "unique",
+            "versement_debut": "2026-05-01",
+        },
+    )
+    aide.refresh_from_db()
+    assert (aide.statut, aide.versement_modalite, aide.versement_debut) == (
+        "conventionnee",
+        "unique",
+        date(2026, 5, 1),
+    )

@@ -417,7 +417,13 @@ def dossier_aide(monde, personas, projet_adn):
     agent = personas["region-ara"]
     aide = proposer(enveloppe, projet, agent, "100000")
     services.aide_engager(user=agent, aide=aide)
-    services.aide_conventionner(user=agent, aide=aide, date_convention=date(2026, 4, 1))
+    services.aide_conventionner(
+        user=agent,
+        aide=aide,
+        date_convention=date(2026, 4, 1),
+        versement_modalite="unique",
+        versement_debut=date(2026, 4, 1),
+    )
     services.versement_enregistrer(
         user=agent, aide=aide, montant="30000", date_versement=date(2026, 5, 1)
     )

@@ -95,7 +95,13 @@ def test_totaux_tenus_a_chaque_operation(enveloppe, monde, personas):
     with pytest.raises(OperationRefusee):
         services.aide_corriger_montant(user=agent, aide=a1, montant="1", motif="x")
     verifier(total_propose="0", total_engage="120000")
-    services.aide_conventionner(user=agent, aide=a1, date_convention=date(2026, 3, 1))
+    services.aide_conventionner(
+        user=agent,
+        aide=a1,
+        date_convention=date(2026, 3, 1),
+        versement_modalite="unique",
+        versement_debut=date(2026, 3, 1),
+    )
     verifier(total_engage="120000", total_conventionne="120000")
     services.versement_enregistrer(
         user=agent, aide=a1, montant="20000", date_versement=date(2026, 4, 1)
@@ -123,7 +129,13 @@ def test_totaux_tenus_a_chaque_operation(enveloppe, monde, personas):
     verifier(total_engage="120000")
     a3 = proposer(p3, "70000")
     services.aide_engager(user=agent, aide=a3)
-    services.aide_conventionner(user=agent, aide=a3, date_convention=date(2026, 3, 1))
+    services.aide_conventionner(
+        user=agent,
+        aide=a3,
+        date_convention=date(2026, 3, 1),
+        versement_modalite="unique",
+        versement_debut=date(2026, 3, 1),
+    )
     verifier(total_engage="190000", total_conventionne="190000")
     services.aide_annuler(user=agent, aide=a3, motif="Renonciation")
     verifier(total_engage="120000", total_conventionne="120000", total_verse="120000")
@@ -148,7 +160,13 @@ def test_totaux_tenus_au_reglement_d_un_abandon(enveloppe, monde, personas):
 
     aide = proposer("100000")
     services.aide_engager(user=agent, aide=aide)
-    services.aide_conventionner(user=agent, aide=aide, date_convention=date(2026, 4, 1))
+    services.aide_conventionner(
+        user=agent,
+        aide=aide,
+        date_convention=date(2026, 4, 1),
+        versement_modalite="unique",
+        versement_debut=date(2026, 4, 1),
+    )
     services.versement_enregistrer(
         user=agent, aide=aide, montant="30000", date_versement=date(2026, 5, 1)
     )

@@ -167,7 +167,13 @@ def test_pages_de_l_echange(nouvelle_page, live_server, donnees, personas):
         user=agent, enveloppe=enveloppe, projet=retenu, montant="100000", nature="subvention"
     )
     fin.aide_engager(user=agent, aide=aide)
-    fin.aide_conventionner(user=agent, aide=aide, date_convention=date(2026, 3, 1))
+    fin.aide_conventionner(
+        user=agent,
+        aide=aide,
+        date_convention=date(2026, 3, 1),
+        versement_modalite="unique",
+        versement_debut=date(2026, 3, 1),
+    )
     fin.versement_enregistrer(
         user=agent, aide=aide, montant="40000", date_versement=date(2026, 4, 1)
     )

@@ -199,7 +199,13 @@ def test_parcours_complet_d_un_dossier(nouvelle_page, live_server, monde, person
         user=instructeur, enveloppe=enveloppe, projet=projet, montant="400000", nature="subvention"
     )
     fin.aide_engager(user=instructeur, aide=aide, reference_decision="CP-2026-07")
-    fin.aide_conventionner(user=instructeur, aide=aide, date_convention=date(2026, 6, 15))
+    fin.aide_conventionner(
+        user=instructeur,
+        aide=aide,
+        date_convention=date(2026, 6, 15),
+        versement_modalite="unique",
+        versement_debut=date(2026, 6, 15),
+    )
     fin.versement_enregistrer(
         user=instructeur, aide=aide, montant="100000", date_versement=date(2026, 7, 1)
     )

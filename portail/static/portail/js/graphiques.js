@@ -58,6 +58,11 @@
     barres("graphique-regions", regions.libelles, regions.investissement_millions, BLEU,
       "Investissement (M€)");
   }
+  var dispositifs = lire("donnees-graphique-dispositifs");
+  if (dispositifs) {
+    barres("graphique-dispositifs", dispositifs.libelles, dispositifs.aide_millions, BLEU,
+      "Aide signée (M€)");
+  }
   var axes = lire("donnees-graphique-axes");
   if (axes) {
     barres("graphique-axes", axes.libelles, axes.dossiers, ROUGE, "Projets retenus");
