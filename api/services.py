@@ -92,7 +92,6 @@ ATTENTES = (
 )
 # Consecutive failed attempts (any delivery) after which the subscription is disabled.
 SEUIL_DESACTIVATION = 10
-DELAI_HTTP = 5  # seconds
 
 
 def abonnement_creer(*, par, jeton: JetonPartenaire, url: str, evenements: list) -> tuple:
@@ -184,6 +183,8 @@ def livraison_tenter(*, livraison_id: int, maintenant=None):
     import requests
     from standardwebhooks.webhooks import Webhook
 
+    from commun.reseau import AdresseRefusee, poster
+
     from .models import LivraisonWebhook
 
     maintenant = maintenant or timezone.now()
@@ -205,16 +206,14 @@ def livraison_tenter(*, livraison_id: int, maintenant=None):
     }
     code, erreur = None, ""
     try:
-        reponse = requests.post(
-            abonnement.url,
-            data=livraison.corps.encode(),
-            headers=entetes,
-            timeout=DELAI_HTTP,
-            allow_redirects=False,
-        )
-        code = reponse.status_code
+        code, extrait = poster(abonnement.url, corps=livraison.corps.encode(), entetes=entetes)
         if not 200 <= code < 300:
             erreur = f"Réponse HTTP {code}"
+            texte = extrait[:300].decode("utf-8", errors="replace").strip()
+            if texte:
+                erreur += f" : {texte}"
+    except AdresseRefusee as exc:
+        erreur = str(exc)
     except requests.RequestException as exc:
         erreur = f"{type(exc).__name__} : {exc}"[:1000]
     with transaction.atomic():
