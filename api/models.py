@@ -123,6 +123,14 @@ def valider_adresse_reception(valeur) -> None:
         raise ValidationError(motif, code="adresse_refusee")
 
 
+class AbonnementWebhookQuerySet(models.QuerySet):
+    def du_titulaire(self, user):
+        """The subscriptions of `user`'s own tokens (partner self-service)."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(jeton__user=user)
+
+
 class AbonnementWebhook(models.Model):
     """A partner's subscription: changes of the feed its token may read, pushed to `url`
     as signed POSTs (HMAC-SHA256 over id, timestamp and body)."""
@@ -153,6 +161,8 @@ class AbonnementWebhook(models.Model):
     cree_le = models.DateTimeField("créé le", auto_now_add=True)
     desactive_le = models.DateTimeField("désactivé le", null=True, blank=True, editable=False)
     motif_desactivation = models.CharField("motif", max_length=300, blank=True, editable=False)
+
+    objects = AbonnementWebhookQuerySet.as_manager()
 
     class Meta:
         verbose_name = "abonnement webhook"
