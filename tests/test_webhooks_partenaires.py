@@ -5,6 +5,7 @@ A partner sees and changes only its own tokens' subscriptions (404 otherwise).""
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from api import services
 from api.models import AbonnementWebhook, LivraisonWebhook
@@ -206,3 +207,104 @@ def test_livraisons_gardees_pour_l_abonnement_seulement(personas, jetons):
     )
     services.abonnement_supprimer(par=personas["partenaire-bpi"], abonnement=abonnement)
     assert not LivraisonWebhook.objects.exists()
+
+
+# --- Partner space (portal) ---------------------------------------------------------------
+
+
+def test_espace_partenaire_creer_puis_gerer(client, personas, jetons):
+    client.force_login(personas["partenaire-bpi"])
+    page = client.get(reverse("webhook_nouveau"))
+    assert page.status_code == 200
+    texte = page.content.decode()
+    assert "Dossiers : création" in texte and jetons["bpi"].prefixe in texte
+    assert jetons["bdt"].prefixe not in texte  # another partner's token is not offered
+
+    reponse = client.post(
+        reverse("webhook_nouveau"),
+        {
+            "jeton": jetons["bpi"].pk,
+            "url": URL,
+            "evenements": ["projet.creation", "aide.annulation"],
+            "actif": "on",
+        },
+    )
+    abonnement = AbonnementWebhook.objects.get()
+    assert reponse.status_code == 200 and reponse["Cache-Control"] == "no-store"
+    assert abonnement.secret in reponse.content.decode()  # shown once, here
+    assert abonnement.jeton == jetons["bpi"] and abonnement.evenements == [
+        "projet.creation",
+        "aide.annulation",
+    ]
+
+    espace = client.get(reverse("espace_partenaire")).content.decode()
+    assert URL in espace and abonnement.secret not in espace
+    gerer = client.get(reverse("webhook_modifier", args=[abonnement.pk])).content.decode()
+    assert abonnement.secret not in gerer and "Aucune livraison" in gerer
+
+    reponse = client.post(
+        reverse("webhook_modifier", args=[abonnement.pk]),
+        {"url": URL, "evenements": ["aide.creation"]},  # « actif » unchecked
+    )
+    assert reponse.status_code == 302
+    abonnement.refresh_from_db()
+    assert abonnement.evenements == ["aide.creation"] and not abonnement.actif
+
+    ancien = abonnement.secret
+    reponse = client.post(reverse("webhook_secret", args=[abonnement.pk]))
+    abonnement.refresh_from_db()
+    assert abonnement.secret != ancien and abonnement.secret in reponse.content.decode()
+
+    assert client.get(reverse("webhook_supprimer", args=[abonnement.pk])).status_code == 200
+    assert client.post(reverse("webhook_supprimer", args=[abonnement.pk])).status_code == 302
+    assert not AbonnementWebhook.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "donnees, champ, motif",
+    [
+        ({"url": "http://webhooks.partenaire.example/"}, "url", "https://"),
+        ({"url": "https://192.168.0.10/hook"}, "url", "adresse privée"),
+        ({"url": "https://[::1]/hook"}, "url", "bouclage"),
+        ({"url": "pas une adresse"}, "url", "adresse web complète"),
+        ({"url": URL, "evenements": []}, "evenements", "au moins un événement"),
+    ],
+)
+def test_espace_partenaire_refus_en_francais(client, personas, jetons, donnees, champ, motif):
+    client.force_login(personas["partenaire-bpi"])
+    envoi = {"jeton": jetons["bpi"].pk, "evenements": ["aide.creation"], **donnees}
+    reponse = client.post(reverse("webhook_nouveau"), envoi)
+    assert reponse.status_code == 200
+    erreurs = reponse.context["form"].errors
+    assert champ in erreurs and motif in " ".join(erreurs[champ])
+    assert not AbonnementWebhook.objects.exists()
+
+
+def test_espace_partenaire_jeton_d_un_autre_refuse(client, personas, jetons):
+    client.force_login(personas["partenaire-bpi"])
+    reponse = client.post(
+        reverse("webhook_nouveau"),
+        {"jeton": jetons["bdt"].pk, "url": URL, "evenements": ["aide.creation"]},
+    )
+    assert "jeton" in reponse.context["form"].errors
+    assert not AbonnementWebhook.objects.exists()
+
+
+def test_espace_partenaire_abonnement_d_un_autre_404(client, personas, jetons):
+    abonnement, _ = services.abonnement_creer(
+        par=jetons["bdt"].user, jeton=jetons["bdt"], url=URL, evenements=["aide.creation"]
+    )
+    client.force_login(personas["partenaire-bpi"])
+    for nom in ("webhook_modifier", "webhook_supprimer"):
+        assert client.get(reverse(nom, args=[abonnement.pk])).status_code == 404
+    for nom in ("webhook_modifier", "webhook_secret", "webhook_supprimer"):
+        assert client.post(reverse(nom, args=[abonnement.pk]), {}).status_code == 404
+    assert URL not in client.get(reverse("espace_partenaire")).content.decode()
+    abonnement.refresh_from_db()
+    assert abonnement.actif and AbonnementWebhook.objects.count() == 1
+
+
+def test_espace_partenaire_reserve_aux_partenaires(client, personas, db):
+    assert client.get(reverse("webhook_nouveau")).status_code == 302  # sign in first
+    client.force_login(personas["porteur-adn"])
+    assert client.get(reverse("webhook_nouveau")).url == reverse("espace_partenaire")
