@@ -308,3 +308,18 @@ def test_espace_partenaire_reserve_aux_partenaires(client, personas, db):
     assert client.get(reverse("webhook_nouveau")).status_code == 302  # sign in first
     client.force_login(personas["porteur-adn"])
     assert client.get(reverse("webhook_nouveau")).url == reverse("espace_partenaire")
+
+
+def test_api_modification_refusee_ne_change_rien(api, personas, jetons):
+    abonnement, _ = services.abonnement_creer(
+        par=personas["partenaire-bpi"], jeton=jetons["bpi"], url=URL, evenements=["aide.creation"]
+    )
+    chemin = f"/api/v1/webhooks/{abonnement.pk}/"
+    cles = entete(jetons["secret_bpi"])
+    reponse = api.patch(chemin, {"url": "https://10.0.0.1/"}, format="json", **cles)
+    assert reponse.status_code == 400 and "adresse privée" in str(reponse.json()["erreurs"])
+    reponse = api.patch(chemin, {"evenements": ["projet.vole"]}, format="json", **cles)
+    assert reponse.status_code == 400
+    assert api.put(chemin, {"url": URL}, format="json", **cles).status_code == 405
+    abonnement.refresh_from_db()
+    assert abonnement.url == URL and abonnement.evenements == ["aide.creation"]
