@@ -112,6 +112,25 @@ def valider_evenements(valeur) -> None:
         )
 
 
+def valider_adresse_reception(valeur) -> None:
+    """SSRF guard (commun/reseau.py): HTTPS, a host that resolves to public addresses."""
+    from django.core.exceptions import ValidationError
+
+    from commun.reseau import refus_adresse
+
+    motif = refus_adresse(str(valeur))
+    if motif:
+        raise ValidationError(motif, code="adresse_refusee")
+
+
+class AbonnementWebhookQuerySet(models.QuerySet):
+    def du_titulaire(self, user):
+        """The subscriptions of `user`'s own tokens (partner self-service)."""
+        if user is None or not user.is_authenticated:
+            return self.none()
+        return self.filter(jeton__user=user)
+
+
 class AbonnementWebhook(models.Model):
     """A partner's subscription: changes of the feed its token may read, pushed to `url`
     as signed POSTs (HMAC-SHA256 over id, timestamp and body)."""
@@ -126,7 +145,8 @@ class AbonnementWebhook(models.Model):
     url = models.URLField(
         "adresse de réception",
         max_length=500,
-        validators=[URLValidator(schemes=["https", "http"])],
+        validators=[URLValidator(schemes=["https", "http"]), valider_adresse_reception],
+        help_text="Adresse HTTPS publique du partenaire (les adresses internes sont refusées).",
     )
     evenements = models.JSONField(
         "événements",
@@ -141,6 +161,8 @@ class AbonnementWebhook(models.Model):
     cree_le = models.DateTimeField("créé le", auto_now_add=True)
     desactive_le = models.DateTimeField("désactivé le", null=True, blank=True, editable=False)
     motif_desactivation = models.CharField("motif", max_length=300, blank=True, editable=False)
+
+    objects = AbonnementWebhookQuerySet.as_manager()
 
     class Meta:
         verbose_name = "abonnement webhook"

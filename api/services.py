@@ -92,24 +92,49 @@ ATTENTES = (
 )
 # Consecutive failed attempts (any delivery) after which the subscription is disabled.
 SEUIL_DESACTIVATION = 10
-DELAI_HTTP = 5  # seconds
 
 
-def abonnement_creer(*, par, jeton: JetonPartenaire, url: str, evenements: list) -> tuple:
+MAX_ABONNEMENTS_PAR_JETON = 10
+
+
+def _verifier_gestionnaire(par, jeton: JetonPartenaire) -> None:
+    """The national team, or the token's own holder (partner self-service)."""
+    if jeton.user_id == getattr(par, "pk", None) and par.is_active:
+        return
+    if not (est_national(par) and peut_administrer(par)):
+        raise PermissionDenied("Vous ne gérez que les abonnements de vos propres jetons.")
+
+
+def _nouveau_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def abonnement_creer(
+    *, par, jeton: JetonPartenaire, url: str, evenements: list, actif: bool = True
+) -> tuple:
     """Register `url` for `evenements` of what `jeton` may read; returns (abonnement,
-    secret) — the secret signs every delivery, it is shown once."""
+    secret) — the secret signs every delivery, it is shown once. By the national team
+    or by the token's holder."""
     from .flux import SOURCES, coder_curseur
     from .models import AbonnementWebhook
 
-    _verifier_equipe_nationale(par)
+    _verifier_gestionnaire(par, jeton)
     if jeton.est_revoque or jeton.est_expire:
         raise ValidationError({"jeton": "Ce jeton est révoqué ou expiré."})
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    if jeton.abonnements.count() >= MAX_ABONNEMENTS_PAR_JETON:
+        raise ValidationError(
+            {
+                "jeton": f"Un jeton porte au plus {MAX_ABONNEMENTS_PAR_JETON} abonnements : "
+                "supprimez-en un avant d'en créer un autre."
+            }
+        )
+    secret = _nouveau_secret()
     abonnement = AbonnementWebhook(
         jeton=jeton,
         url=url,
         evenements=evenements,
         secret=secret,
+        actif=bool(actif),
         # Starts now: past changes are in the feed, not pushed again.
         curseur=coder_curseur(timezone.now(), len(SOURCES), 0),
     )
@@ -118,6 +143,75 @@ def abonnement_creer(*, par, jeton: JetonPartenaire, url: str, evenements: list)
         abonnement.save()
         journaliser("jeton", user=par, objet=abonnement, action="abonnement_webhook", url=url)
     return abonnement, secret
+
+
+def abonnement_modifier(
+    *, par, abonnement, url: str | None = None, evenements: list | None = None, actif=None
+):
+    """Change the address, the events or the active flag (None: unchanged). Turning a
+    subscription back on clears its failure count."""
+    _verifier_gestionnaire(par, abonnement.jeton)
+    with transaction.atomic():
+        abonnement = _abonnement_verrouille(abonnement.pk)
+        if url is not None:
+            abonnement.url = url
+        if evenements is not None:
+            abonnement.evenements = evenements
+        if actif is not None:
+            if actif and not abonnement.actif:
+                if abonnement.jeton.est_revoque or abonnement.jeton.est_expire:
+                    raise ValidationError({"actif": "Ce jeton est révoqué ou expiré."})
+                abonnement.echecs_consecutifs = 0
+                abonnement.desactive_le = None
+                abonnement.motif_desactivation = ""
+            elif not actif and abonnement.actif:
+                abonnement.desactive_le = timezone.now()
+                abonnement.motif_desactivation = "Désactivé par son titulaire."
+            abonnement.actif = bool(actif)
+        abonnement.full_clean()
+        abonnement.save()
+        journaliser(
+            "jeton",
+            user=par,
+            objet=abonnement,
+            action="abonnement_webhook_modification",
+            url=abonnement.url,
+            actif=abonnement.actif,
+        )
+    return abonnement
+
+
+def abonnement_renouveler_secret(*, par, abonnement) -> str:
+    """A new signing secret (shown once); the old one stops signing at once."""
+    _verifier_gestionnaire(par, abonnement.jeton)
+    secret = _nouveau_secret()
+    with transaction.atomic():
+        abonnement = _abonnement_verrouille(abonnement.pk)
+        abonnement.secret = secret
+        abonnement.save(update_fields=["secret"])
+        journaliser(
+            "jeton",
+            user=par,
+            objet=abonnement,
+            action="abonnement_webhook_secret",
+            url=abonnement.url,
+        )
+    return secret
+
+
+def abonnement_supprimer(*, par, abonnement) -> None:
+    """Delete a subscription and its delivery log (no money here; the audit keeps it)."""
+    _verifier_gestionnaire(par, abonnement.jeton)
+    with transaction.atomic():
+        abonnement = _abonnement_verrouille(abonnement.pk)
+        journaliser(
+            "jeton",
+            user=par,
+            objet=abonnement,
+            action="abonnement_webhook_suppression",
+            url=abonnement.url,
+        )
+        abonnement.delete()
 
 
 def _acces_du_jeton(jeton: JetonPartenaire):
@@ -184,6 +278,8 @@ def livraison_tenter(*, livraison_id: int, maintenant=None):
     import requests
     from standardwebhooks.webhooks import Webhook
 
+    from commun.reseau import AdresseRefusee, poster
+
     from .models import LivraisonWebhook
 
     maintenant = maintenant or timezone.now()
@@ -205,16 +301,14 @@ def livraison_tenter(*, livraison_id: int, maintenant=None):
     }
     code, erreur = None, ""
     try:
-        reponse = requests.post(
-            abonnement.url,
-            data=livraison.corps.encode(),
-            headers=entetes,
-            timeout=DELAI_HTTP,
-            allow_redirects=False,
-        )
-        code = reponse.status_code
+        code, extrait = poster(abonnement.url, corps=livraison.corps.encode(), entetes=entetes)
         if not 200 <= code < 300:
             erreur = f"Réponse HTTP {code}"
+            texte = extrait[:300].decode("utf-8", errors="replace").strip()
+            if texte:
+                erreur += f" : {texte}"
+    except AdresseRefusee as exc:
+        erreur = str(exc)
     except requests.RequestException as exc:
         erreur = f"{type(exc).__name__} : {exc}"[:1000]
     with transaction.atomic():
@@ -268,8 +362,10 @@ def _desactiver(abonnement, maintenant, erreur: str) -> None:
                 f"Bonjour,\n\nLes envois vers {abonnement.url} ont échoué "
                 f"{abonnement.echecs_consecutifs} fois de suite (dernière erreur : {erreur}). "
                 "L'abonnement est désactivé : les changements restent disponibles dans le "
-                f"flux {settings.SITE_URL}/api/v1/changements/. Contactez l'équipe nationale "
-                "pour le réactiver une fois votre point de réception rétabli.\n",
+                f"flux {settings.SITE_URL}/api/v1/changements/. Une fois votre point de "
+                f"réception rétabli, réactivez-le dans votre espace partenaire "
+                f"({settings.SITE_URL}/espace-partenaire/) ou par l'API "
+                "(/api/v1/webhooks/).\n",
                 None,
                 [destinataire],
             )

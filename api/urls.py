@@ -8,7 +8,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import SimpleRouter
 
-from . import changements, views
+from . import abonnements, changements, views
 from .exceptions import introuvable
 
 routeur = SimpleRouter()
@@ -24,6 +24,7 @@ routeur.register("dispositifs", views.DispositifViewSet, basename="dispositif")
 routeur.register("enveloppes", views.EnveloppeViewSet, basename="enveloppe")
 routeur.register("aides", views.AideViewSet, basename="aide")
 routeur.register("versements", views.VersementViewSet, basename="versement")
+routeur.register("webhooks", abonnements.AbonnementViewSet, basename="webhook")
 
 # Redoc draws its page with styled-components, which writes <style> elements at run time:
 # this page alone (no form, no user data, scripts still limited to the site's own files)

@@ -310,6 +310,16 @@ if _taches_backend not in _TACHES_BACKENDS:
     )
 TASKS = {"default": {"BACKEND": _TACHES_BACKENDS[_taches_backend]}}
 
+# Partner webhooks (api/services.py, commun/reseau.py): receivers must be public HTTPS
+# addresses. WEBHOOKS_HTTP_LOCAL lets a receiver listen on http://127.0.0.1 (tests and
+# local development only: refused without DEBUG).
+WEBHOOKS_HTTP_LOCAL = env_bool("WEBHOOKS_HTTP_LOCAL", False)
+if WEBHOOKS_HTTP_LOCAL and not DEBUG:
+    raise ImproperlyConfigured("WEBHOOKS_HTTP_LOCAL is for development only (DEBUG off).")
+WEBHOOKS_DELAI = 5  # seconds: connection and each read
+WEBHOOKS_DELAI_TOTAL = 15  # seconds: a whole delivery, reading of the answer included
+WEBHOOKS_REPONSE_MAX = 64 * 1024  # bytes of the receiver's answer read at most
+
 # Request bodies. A body announced above REQUETE_TAILLE_MAX (Content-Length) is refused
 # with a 413 before anything reads it (commun.clients.MandatairesMiddleware): an
 # attachment (PIECE_JOINTE_TAILLE_MAX) plus the form around it. Form fields other than

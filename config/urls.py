@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("comptes.urls_racine")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    # The partner space's webhook pages (portal look, owned by the api door).
+    path("espace-partenaire/webhooks/", include("api.espace")),
     path("", include("portail.urls")),
 ]
 

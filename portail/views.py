@@ -287,13 +287,18 @@ def espace_partenaire(request):
     if not est_partenaire(request.user):
         return redirect("mes_dossiers" if est_porteur(request.user) else "compte")
     debits = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+    # Webhook subscriptions of each token (pages in api/espace.py).
+    jetons = list(
+        request.user.jetons_api.order_by("revoque_le", "-cree_le").prefetch_related("abonnements")
+    )
     return render(
         request,
         "portail/espace_partenaire.html",
         {
             "title": "Espace partenaire",
             "habilitation": habilitation_de(request.user),
-            "jetons": request.user.jetons_api.order_by("revoque_le", "-cree_le"),
+            "jetons": jetons,
+            "a_des_abonnements": any(j.abonnements.all() for j in jetons),
             "debit_jeton": _debit_lisible(debits.get("jeton")),
             "debit_anonyme": _debit_lisible(debits.get("anonyme")),
             "breadcrumb_data": fil_ariane("Espace partenaire"),

@@ -28,6 +28,25 @@ def _reglages_de_test(settings, tmp_path):
     cache.clear()
 
 
+# A public address (outside every reserved range) for the test names under `.example`:
+# the machine has no DNS, and the webhook guard (commun/reseau.py) resolves every host.
+ADRESSE_PUBLIQUE_FACTICE = "93.184.215.14"
+
+
+@pytest.fixture(autouse=True)
+def _dns_factice(monkeypatch):
+    from commun import reseau
+
+    vrai = reseau.resoudre
+
+    def resoudre(hote, port):
+        if hote == "example" or hote.endswith(".example"):
+            return [ADRESSE_PUBLIQUE_FACTICE]
+        return vrai(hote, port)
+
+    monkeypatch.setattr(reseau, "resoudre", resoudre)
+
+
 @pytest.fixture
 def monde(db):
     ara = f.RegionFactory(code="84", nom="Auvergne-Rhône-Alpes")

@@ -20,7 +20,13 @@ from projets import services as projets_services
 from . import factories as f
 from .api_outils import _api_sans_quota_partage, emettre  # noqa: F401
 
-PORTS = range(8180, 8190)  # this worktree's ports for receivers
+PORTS = range(8210, 8219)  # receivers' ports (8219: nobody listens)
+
+
+@pytest.fixture(autouse=True)
+def _recepteur_local(settings):
+    # Receivers listen on http://127.0.0.1: the setting that allows it (tests only).
+    settings.WEBHOOKS_HTTP_LOCAL = True
 
 
 class Recepteur:
@@ -189,7 +195,7 @@ def test_desactivation_apres_echecs_repetes_avec_courriel(
     personas["partenaire-bpi"].email = "webhooks@bpifrance.example"
     personas["partenaire-bpi"].save()
     # Nobody listens on this port: connection refused.
-    abonnement, _ = _abonner(personas, "http://127.0.0.1:8189/rien", evenements=["projet.creation"])
+    abonnement, _ = _abonner(personas, "http://127.0.0.1:8219/rien", evenements=["projet.creation"])
     _retenir_et_financer(monde, personas, projet_adn)
 
     _distribuer(django_capture_on_commit_callbacks)

@@ -31,7 +31,11 @@ def donnees(monde, personas, projet_adn):
             montant_investissement=Decimal("12345678.90"),
             aide_demandee=Decimal("1234567.89"),
         )
-    dispositif = f.DispositifFactory(montant_national=Decimal("400000000"))
+    dispositif = f.DispositifFactory(  # a real dispositif's long name (envelope labels)
+        nom="Fonds d'accélération des investissements industriels dans les territoires "
+        "— volet modernisation, décarbonation et compétences des sites de production",
+        montant_national=Decimal("400000000"),
+    )
     enveloppe = fin.enveloppe_allouer(
         user=personas["national"],
         dispositif=dispositif,
@@ -157,3 +161,37 @@ def test_back_office_sur_telephone(nouvelle_page, live_server, donnees):
     filtres = page.locator("#panneau-filtres").bounding_box()
     tableau = page.locator("#result_list").bounding_box()
     assert filtres["y"] < tableau["y"]
+
+
+def test_ajout_d_aide_a_1280_sans_defilement_et_accessible(nouvelle_page, live_server, donnees):
+    """« Ajouter une aide », from the aid list (envelope autocomplete) and from the dossier
+    (dossier prefilled, the envelopes that fit it in a list): the envelope field and its
+    open dropdown stay inside the window, and axe-core finds no violation."""
+    page = nouvelle_page(largeur=1280, hauteur=800)
+    se_connecter(page, live_server, "region-ara", url="/admin/login/")
+    ajout = reverse("admin:financements_aide_add")
+    for url, nom in (
+        (ajout, "gestion-aide-ajout"),
+        (ajout + f"?projet={donnees['projet'].pk}", "gestion-aide-ajout-depuis-dossier"),
+    ):
+        reponse = page.goto(live_server.url + url)
+        assert reponse.status == 200
+        page.wait_for_load_state("networkidle")
+        capture(page, nom)
+        _verifier_mise_en_page(page, url)
+        violations = audit_axe(page)
+        assert violations == [], f"{url} :\n{decrire(violations)}"
+        autocompletion = page.locator(".field-enveloppe .select2-selection")
+        if autocompletion.count():
+            autocompletion.first.click()
+            page.wait_for_selector(".select2-results__option")
+            capture(page, nom + "-liste")
+        mesure = page.evaluate(
+            """() => ({
+            page: document.documentElement.scrollWidth,
+            champ: Math.max(...[...document.querySelectorAll(
+                '.field-enveloppe select, .field-enveloppe .select2, .select2-dropdown')]
+                .map(e => e.getBoundingClientRect().right)),
+        })"""
+        )
+        assert mesure["page"] <= 1280 and mesure["champ"] <= 1280, f"{url} : {mesure}"

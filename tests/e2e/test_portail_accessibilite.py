@@ -202,3 +202,45 @@ def test_pages_de_l_echange(nouvelle_page, live_server, donnees, personas):
     assert page.get_by_text("Choisissez le fichier qui remplace cette pièce.").first.is_visible()
     violations = audit_axe(page)
     assert violations == [], decrire(violations)
+
+
+def test_espace_partenaire_abonnements_webhooks(nouvelle_page, live_server, donnees, personas):
+    """The partner registers a subscription in its space (form, secret shown once, then
+    the management page), at 1280×800 and on a phone: axe-core clean, no sideways
+    scrolling."""
+    from api.models import AbonnementWebhook, JetonPartenaire
+    from api.services import jeton_emettre
+
+    jeton_emettre(
+        par=personas["national"],
+        jeton=JetonPartenaire(user=personas["partenaire-bpi"], nom="Synchronisation Bpifrance"),
+    )
+    for largeur, hauteur, suffixe in ((1280, 800, ""), (390, 844, "-mobile")):
+        page = nouvelle_page(largeur=largeur, hauteur=hauteur)
+        se_connecter(page, live_server, "partenaire-bpi")
+        auditer(
+            page,
+            live_server.url + "/espace-partenaire/webhooks/nouveau/",
+            f"webhook-nouveau{suffixe}",
+        )
+        page.get_by_label("Adresse de réception").fill("https://webhooks.bpifrance.example/ti")
+        page.get_by_label("Dossiers : création").check(force=True)  # DSFR: the label covers it
+        page.get_by_label("Aides : annulation").check(force=True)
+        page.get_by_role("button", name="Enregistrer").click()
+        page.wait_for_load_state("networkidle")
+        capture(page, f"webhook-secret{suffixe}")
+        abonnement = AbonnementWebhook.objects.order_by("-pk").first()
+        assert page.get_by_label("Secret de signature").input_value() == abonnement.secret
+        assert audit_axe(page) == []
+        for url, nom in (
+            ("/espace-partenaire/", f"espace-partenaire-webhooks{suffixe}"),
+            (f"/espace-partenaire/webhooks/{abonnement.pk}/", f"webhook-gerer{suffixe}"),
+        ):
+            auditer(page, live_server.url + url, nom)
+            largeur_page = page.evaluate("document.documentElement.scrollWidth")
+            larges = page.evaluate(
+                f"""() => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > {largeur} + 1)
+                .slice(0, 5).map(e => e.tagName + '.' + e.className)"""
+            )
+            assert largeur_page <= largeur, f"{url} : défilement ({largeur_page} px) {larges}"
