@@ -55,6 +55,11 @@ HORS_PERIMETRE = {
 # Perimeter-free objects reserved to a role: any other user is refused whatever the id.
 RESERVES_A_UN_ROLE = {
     "comptes:demande": "demandes d'habilitation, communes à tous les administrateurs",
+    # A partner's own webhook subscriptions: 404 for anyone else, leads and officers
+    # included (tests/test_webhooks_partenaires.py).
+    "webhook_modifier": "abonnements d'un partenaire, réservés à son titulaire",
+    "webhook_secret": "abonnements d'un partenaire, réservés à son titulaire",
+    "webhook_supprimer": "abonnements d'un partenaire, réservés à son titulaire",
 }
 # How to fill each kwarg with the foreign object (section is not an identifier).
 KWARGS_CONNUS = {"reference", "uuid", "section", "pk"}
@@ -163,7 +168,7 @@ def test_adresse_reservee_a_un_role_ne_revele_pas_l_existence(client, personas, 
     existant = client.get(reverse(nom, kwargs={"pk": demande.pk}))
     absent = client.get(reverse(nom, kwargs={"pk": demande.pk + 1000}))
     assert existant.status_code == absent.status_code
-    assert existant.status_code in {403, 404}
+    assert existant.status_code in {403, 404, 405}  # 405: a POST-only address
     assert client.post(reverse(nom, kwargs={"pk": demande.pk}), {"refuser": "1"}).status_code in {
         403,
         404,
@@ -198,6 +203,7 @@ ADMIN_RESERVES = {
     "api.JetonPartenaire": "administrateurs nationaux seulement",
     "api.AbonnementWebhook": "abonnements des partenaires, équipe nationale seulement",
     "api.LivraisonWebhook": "journal des livraisons, équipe nationale seulement",
+    "financements.AideNonPubliee": "rapport de publication SCDL, équipe nationale seulement",
     "comptes.DemandeHabilitation": "administrateurs seulement",
     "comptes.Invitation": "administrateurs seulement",
     "comptes.JournalHabilitation": "administrateurs seulement",
@@ -351,6 +357,8 @@ def _motifs_api():
 
 # Detail endpoints of reference or public data (no perimeter), with the reason.
 API_SANS_PERIMETRE = {
+    "api:webhook-detail": "abonnements du seul jeton appelant, 404 pour tout autre "
+    "(tests/test_webhooks_partenaires.py)",
     "api:region-detail": "référentiel",
     "api:departement-detail": "référentiel",
     "api:intercommunalite-detail": "référentiel",
