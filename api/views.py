@@ -126,7 +126,8 @@ class LectureViewSet(VueAPIMixin, viewsets.ReadOnlyModelViewSet):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self._refuser_parametres_inconnus(request)
+        if self.action is not None:  # an unsupported method is a 405, whatever it carries
+            self._refuser_parametres_inconnus(request)
 
     def parametres_connus(self) -> set[str]:
         connus = set(PARAMETRES_TOUTES_VUES)

@@ -208,9 +208,27 @@ def test_primaire_arrete_503_en_francais(topo):
     deploiement._attendre(lambda: _etat(topo)[0] == 200, message="pas de reprise")
 
 
-def _courriels(topo):
+def _courriels(topo, sujet="Votre export est prêt"):
+    """The e-mail files holding a message whose subject contains `sujet` (the workers
+    also send the notifications other tasks queued, e.g. while the data was loaded)."""
     dossier = topo.env["EMAIL_FILE_PATH"]
-    return sorted(glob.glob(os.path.join(dossier, "*"))) if os.path.isdir(dossier) else []
+    if not os.path.isdir(dossier):
+        return []
+    fichiers = sorted(glob.glob(os.path.join(dossier, "*")))
+    trouves = []
+    for fichier in fichiers:
+        with open(fichier, encoding="utf-8", errors="replace") as contenu:
+            texte = contenu.read()
+        # Subjects are MIME-encoded when not ASCII: compare the decoded headers.
+        from email import message_from_string
+        from email.header import decode_header, make_header
+
+        for bloc in texte.split("\n" + "-" * 79 + "\n"):
+            message = message_from_string(bloc.strip())
+            objet = str(make_header(decode_header(message.get("Subject", ""))))
+            if sujet in objet:
+                trouves.append(fichier)
+    return trouves
 
 
 MOURIR = """

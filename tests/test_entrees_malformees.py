@@ -204,3 +204,12 @@ def test_adresse_api_avec_saut_de_ligne_404_json(client, monde):
     assert reponse["Content-Type"].startswith("application/json")
     reponse = client.get("/page%0Ainconnue/")
     assert reponse.status_code == 404 and "text/html" in reponse["Content-Type"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("methode", ["TRACE", "PUT", "DELETE"])
+def test_methode_non_prise_en_charge_405_meme_avec_des_parametres(client, methode):
+    """Found by schemathesis: an unsupported method on a list carrying list parameters
+    answered 400 (« paramètre inconnu ») instead of 405."""
+    reponse = client.generic(methode, "/api/v1/regions/?page=0&q=&pagination=pages")
+    assert reponse.status_code == 405

@@ -77,7 +77,7 @@ def test_parcours_complet_d_un_dossier(nouvelle_page, live_server, monde, person
     assert "Annonay (07010)" in options
     assert "Saint-Vallier (26002)" not in options
     porteur.select_option("#id_commune", "07010")
-    porteur.locator("label", has_text="Zone de revitalisation rurale").click()
+    porteur.locator("label", has_text="France Ruralités Revitalisation").click()
     capture(porteur, "dossier-localisation")
     porteur.get_by_role("button", name="Enregistrer et continuer").click()
 
