@@ -137,7 +137,9 @@ def test_parcours_complet_d_un_dossier(nouvelle_page, live_server, monde, person
     modele.write_bytes(PDF_MINIMAL)
     agent.set_input_files("#id_fichier", str(modele))
     agent.get_by_role("button", name="Envoyer le message").click()
-    assert agent.get_by_text("Message envoyé au porteur").is_visible()
+    envoye = agent.get_by_text("Message envoyé au porteur")
+    envoye.wait_for(timeout=15000)  # after the redirect, not the page still on screen
+    assert envoye.is_visible()
     capture(agent, "gestion-message-envoye")
 
     # 4. The lead sees the unread message and the request, replaces the quote, completes,
@@ -229,7 +231,7 @@ def test_parcours_complet_d_un_dossier(nouvelle_page, live_server, monde, person
     assert any(sujet.endswith(": Retenu") for sujet in sujets)
     assert any("Nouveau message" in sujet for sujet in sujets)
     assert any(sujet.endswith(": aide engagée") for sujet in sujets)
-    assert any("versement de 100\u202f000,00 €" in sujet for sujet in sujets)
+    assert any("versement de 100\u202f000,00\xa0€" in sujet for sujet in sujets)
     aux_instructeurs = [m for m in mail.outbox if "region-ara@exemple.gouv.fr" in m.to]
     assert len([m for m in aux_instructeurs if "Dossier déposé" in m.subject]) == 1
     assert len([m for m in aux_instructeurs if "Compléments reçus" in m.subject]) == 1

@@ -18,3 +18,18 @@ window.addEventListener("load", function () {
     if (texte) texte.setAttribute("aria-labelledby", etiquette.id);
   });
 });
+
+// A block that scrolls sideways (an inline table on a phone) can be reached and scrolled
+// with the keyboard, named by its heading (axe-core: scrollable-region-focusable).
+window.addEventListener("load", function () {
+  document.querySelectorAll(".inline-group, .results, .gestion-defilant").forEach(function (bloc) {
+    if (bloc.scrollWidth <= bloc.clientWidth || bloc.hasAttribute("tabindex")) return;
+    bloc.setAttribute("tabindex", "0");
+    if (!bloc.hasAttribute("role")) bloc.setAttribute("role", "region");
+    var titre = bloc.querySelector("h2");
+    if (titre && !bloc.hasAttribute("aria-labelledby") && !bloc.hasAttribute("aria-label")) {
+      if (!titre.id) titre.id = (bloc.id || "bloc") + "-titre";
+      bloc.setAttribute("aria-labelledby", titre.id);
+    }
+  });
+});
